@@ -83,7 +83,7 @@ mountpoint -q /dev/shm 2>/dev/null || { mkdir -p /dev/shm; mount -t tmpfs tmpfs 
 ln -s /usr/lib/uml/modules/\$(uname -r) /run/lib/modules/\$(uname -r)
 # One modprobe process for all modules: each process start costs ~0.2 s here.
 modules="ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_lblc ip_vs_lblcr ip_vs_dh ip_vs_sh
-  ip_vs_sed ip_vs_nq ip_vs_mh ip_vs_fo ip_vs_ovf
+  ip_vs_sed ip_vs_nq ip_vs_mh ip_vs_fo ip_vs_ovf ip_vs_pe_sip
   dummy veth bridge br_netfilter ipip ip6_tunnel
   ip_set ip_set_hash_ip ip_set_hash_ipport ip_set_hash_ipportip ip_set_hash_ipportnet
   ip_set_hash_net ip_set_bitmap_port xt_set xt_ipvs

@@ -1,0 +1,308 @@
+import { isIPv4, isIPv6 } from 'node:net';
+import { type Attr, be16, decodeAttrs, encodeAttrs, readBe16, readStr, readU16, readU32, readU64, str, u16, u32, u8 } from '../netlink/attributes.ts';
+import { decodeGenl, encodeGenl } from '../netlink/message.ts';
+import {
+  AF_INET, AF_INET6, Cmd, CmdAttr, DestAttr, FWD_MASK, IPVS_GENL_VERSION, InfoAttr, StatsAttr, SVC_F_PERSISTENT,
+  SvcAttr, tunnelTypes,
+} from './constants.ts';
+import {
+  type Family, type ForwardMethod, type IpvsInfo, type Protocol, type RealServer, type RealServerId, type RealServerStatus,
+  type Stats, type Timeouts, type VirtualServer, type VirtualServerId, type VirtualServerStatus,
+  forwardNumbers, protocolNumbers, vsFlagMask, zeroStats,
+} from './types.ts';
+
+// Pure encoding and decoding of IPVS generic-netlink payloads (genlmsghdr +
+// attributes). Byte order: ports (and tunnel ports) are network order, the
+// IPv4 persistence netmask is a network-order mask, everything else is host order.
+
+/** Thrown when a kernel answer cannot be decoded (missing or malformed attributes). */
+export class DecodeError extends Error {
+  readonly code = 'EBADMSG';
+}
+
+const familyNumber = (f: Family): number => (f === 'inet6' ? AF_INET6 : AF_INET);
+
+function familyOf(n: number | undefined): Family {
+  if (n === AF_INET) return 'inet';
+  if (n === AF_INET6) return 'inet6';
+  throw new DecodeError(`unknown address family ${n}`);
+}
+
+/** Address bytes: 4 for IPv4, 16 for IPv6. Throws on an address that does not parse. */
+export function addressBytes(family: Family, address: string): Buffer {
+  if (family === 'inet') {
+    if (!isIPv4(address)) throw new DecodeError(`not an IPv4 address: ${address}`);
+    return Buffer.from(address.split('.').map(Number));
+  }
+  return ipv6Bytes(address);
+}
+
+function ipv6Bytes(address: string): Buffer {
+  if (!isIPv6(address) || address.includes('%')) throw new DecodeError(`not an IPv6 address: ${address}`);
+  let text = address;
+  let v4: number[] = [];
+  if (text.includes('.')) { // embedded IPv4 (::ffff:1.2.3.4): parse as two zero groups, patch the bytes
+    const i = text.lastIndexOf(':');
+    v4 = text.slice(i + 1).split('.').map(Number);
+    text = `${text.slice(0, i + 1)}0:0`;
+  }
+  const double = text.indexOf('::');
+  const head = double < 0 ? text : text.slice(0, double);
+  const tail = double < 0 ? '' : text.slice(double + 2);
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const zeros = double < 0 ? 0 : 8 - h.length - t.length;
+  const groups = [...h, ...new Array<string>(zeros).fill('0'), ...t].map((g) => parseInt(g, 16));
+  const out = Buffer.alloc(16);
+  groups.forEach((g, i) => out.writeUInt16BE(g, i * 2));
+  v4.forEach((b, i) => { out[12 + i] = b; });
+  return out;
+}
+
+/** Formats 4 or 16 address bytes the way Node and iproute2 print them (RFC 5952 for IPv6). */
+export function formatAddress(family: Family, bytes: Buffer): string {
+  if (family === 'inet') return [bytes[0], bytes[1], bytes[2], bytes[3]].map((b) => b ?? 0).join('.');
+  const groups: number[] = [];
+  for (let i = 0; i < 8; i++) groups.push(bytes.readUInt16BE(i * 2));
+  // The longest run (≥ 2) of zero groups becomes "::".
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+}
+
+/** Canonical text of an address (what the kernel would give back). */
+export function canonicalAddress(family: Family, address: string): string {
+  return formatAddress(family, addressBytes(family, address));
+}
+
+/** IPv4 prefix length → network-order mask value. */
+function maskOf(prefix: number): number {
+  return prefix <= 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+}
+
+function prefixOfMask(mask: number): number {
+  let n = 0;
+  for (let bit = 31; bit >= 0 && (mask & (1 << bit)) !== 0; bit--) n++;
+  return n;
+}
+
+function serviceIdAttrs(vs: VirtualServerId): Attr[] {
+  const attrs: Attr[] = [{ type: SvcAttr.Af, value: u16(familyNumber(vs.family)) }];
+  if (vs.fwmark !== null) {
+    attrs.push({ type: SvcAttr.Fwmark, value: u32(vs.fwmark) });
+  } else {
+    attrs.push(
+      { type: SvcAttr.Protocol, value: u16(protocolNumbers[vs.protocol ?? 'TCP']) },
+      { type: SvcAttr.Addr, value: addressBytes(vs.family, vs.address ?? '') },
+      { type: SvcAttr.Port, value: be16(vs.port ?? 0) },
+    );
+  }
+  return attrs;
+}
+
+function netmaskBytes(vs: VirtualServer): Buffer {
+  if (vs.family === 'inet6') return u32(vs.persistence?.prefixLength ?? 128);
+  // The kernel keeps the IPv4 netmask as a __be32 mask (nla_get_be32).
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(maskOf(vs.persistence?.prefixLength ?? 32));
+  return b;
+}
+
+function serviceAttrs(vs: VirtualServer): Attr[] {
+  const flags = Buffer.alloc(8);
+  flags.writeUInt32LE(((vs.flags & vsFlagMask) | (vs.persistence ? SVC_F_PERSISTENT : 0)) >>> 0, 0);
+  flags.writeUInt32LE(0xffffffff, 4); // mask: every bit is ours to set
+  const attrs = [
+    ...serviceIdAttrs(vs),
+    { type: SvcAttr.SchedName, value: str(vs.scheduler) },
+    { type: SvcAttr.Flags, value: flags },
+    { type: SvcAttr.Timeout, value: u32(vs.persistence?.timeout ?? 0) },
+    { type: SvcAttr.Netmask, value: netmaskBytes(vs) },
+  ];
+  if (vs.persistenceEngine) attrs.push({ type: SvcAttr.PeName, value: str(vs.persistenceEngine) });
+  return attrs;
+}
+
+function destIdAttrs(rs: RealServerId): Attr[] {
+  return [
+    { type: DestAttr.Addr, value: addressBytes(rs.family, rs.address) },
+    { type: DestAttr.Port, value: be16(rs.port) },
+    { type: DestAttr.AddrFamily, value: u16(familyNumber(rs.family)) },
+  ];
+}
+
+function destAttrs(rs: RealServer): Attr[] {
+  const attrs = [
+    ...destIdAttrs(rs),
+    { type: DestAttr.FwdMethod, value: u32(forwardNumbers[rs.forward]) },
+    { type: DestAttr.Weight, value: u32(rs.weight) },
+    { type: DestAttr.UThresh, value: u32(rs.upperThreshold) },
+    { type: DestAttr.LThresh, value: u32(rs.lowerThreshold) },
+  ];
+  if (rs.forward === 'tunnel' && rs.tunnel) {
+    attrs.push(
+      { type: DestAttr.TunType, value: u8(tunnelTypes.indexOf(rs.tunnel.type)) },
+      { type: DestAttr.TunPort, value: be16(rs.tunnel.port) },
+      { type: DestAttr.TunFlags, value: u16(rs.tunnel.flags) },
+    );
+  }
+  return attrs;
+}
+
+const genl = (cmd: number, attrs: Attr[]): Buffer => encodeGenl({ cmd, version: IPVS_GENL_VERSION }, encodeAttrs(attrs));
+
+/** Payload builders, one per kernel verb. Throw `DecodeError` on an unparseable address. */
+export const encode = {
+  newService: (vs: VirtualServer): Buffer => genl(Cmd.NewService, [{ type: CmdAttr.Service, value: serviceAttrs(vs) }]),
+  setService: (vs: VirtualServer): Buffer => genl(Cmd.SetService, [{ type: CmdAttr.Service, value: serviceAttrs(vs) }]),
+  delService: (vs: VirtualServerId): Buffer => genl(Cmd.DelService, [{ type: CmdAttr.Service, value: serviceIdAttrs(vs) }]),
+  getService: (vs: VirtualServerId): Buffer => genl(Cmd.GetService, [{ type: CmdAttr.Service, value: serviceIdAttrs(vs) }]),
+  dumpServices: (): Buffer => genl(Cmd.GetService, []),
+  newDest: (vs: VirtualServerId, rs: RealServer): Buffer => genl(Cmd.NewDest, [
+    { type: CmdAttr.Service, value: serviceIdAttrs(vs) }, { type: CmdAttr.Dest, value: destAttrs(rs) }]),
+  setDest: (vs: VirtualServerId, rs: RealServer): Buffer => genl(Cmd.SetDest, [
+    { type: CmdAttr.Service, value: serviceIdAttrs(vs) }, { type: CmdAttr.Dest, value: destAttrs(rs) }]),
+  delDest: (vs: VirtualServerId, rs: RealServerId): Buffer => genl(Cmd.DelDest, [
+    { type: CmdAttr.Service, value: serviceIdAttrs(vs) }, { type: CmdAttr.Dest, value: destIdAttrs(rs) }]),
+  dumpDests: (vs: VirtualServerId): Buffer => genl(Cmd.GetDest, [{ type: CmdAttr.Service, value: serviceIdAttrs(vs) }]),
+  flush: (): Buffer => genl(Cmd.Flush, []),
+  zero: (vs?: VirtualServerId): Buffer => genl(Cmd.Zero, vs ? [{ type: CmdAttr.Service, value: serviceIdAttrs(vs) }] : []),
+  getInfo: (): Buffer => genl(Cmd.GetInfo, []),
+  getConfig: (): Buffer => genl(Cmd.GetConfig, []),
+  setConfig: (t: Partial<Timeouts>): Buffer => genl(Cmd.SetConfig, [
+    { type: CmdAttr.TimeoutTcp, value: u32(t.tcp ?? 0) },
+    { type: CmdAttr.TimeoutTcpFin, value: u32(t.tcpFin ?? 0) },
+    { type: CmdAttr.TimeoutUdp, value: u32(t.udp ?? 0) },
+  ]),
+};
+
+function topAttrs(payload: Buffer, expectCmd: number): Map<number, Buffer> {
+  const { header, attrs } = decodeGenl(payload);
+  if (header.cmd !== expectCmd) throw new DecodeError(`expected IPVS command ${expectCmd}, got ${header.cmd}`);
+  return decodeAttrs(attrs);
+}
+
+function need<T>(v: T | undefined, what: string): T {
+  if (v === undefined) throw new DecodeError(`missing ${what}`);
+  return v;
+}
+
+function decodeStats(m: Map<number, Buffer>): Stats {
+  const s64 = m.get(SvcAttr.Stats64); // SvcAttr.Stats64 === DestAttr.Stats64 === 12
+  if (s64) {
+    const a = decodeAttrs(s64);
+    const g = (t: number): number => readU64(a, t) ?? 0;
+    return {
+      connections: g(StatsAttr.Conns), packetsIn: g(StatsAttr.InPkts), packetsOut: g(StatsAttr.OutPkts),
+      bytesIn: g(StatsAttr.InBytes), bytesOut: g(StatsAttr.OutBytes), cps: g(StatsAttr.Cps),
+      ppsIn: g(StatsAttr.InPps), ppsOut: g(StatsAttr.OutPps), bpsIn: g(StatsAttr.InBps), bpsOut: g(StatsAttr.OutBps),
+    };
+  }
+  const s32 = m.get(SvcAttr.Stats); // === DestAttr.Stats (10)
+  if (!s32) return zeroStats;
+  const a = decodeAttrs(s32);
+  const g = (t: number): number => readU32(a, t) ?? 0;
+  return {
+    connections: g(StatsAttr.Conns), packetsIn: g(StatsAttr.InPkts), packetsOut: g(StatsAttr.OutPkts),
+    bytesIn: readU64(a, StatsAttr.InBytes) ?? 0, bytesOut: readU64(a, StatsAttr.OutBytes) ?? 0, cps: g(StatsAttr.Cps),
+    ppsIn: g(StatsAttr.InPps), ppsOut: g(StatsAttr.OutPps), bpsIn: g(StatsAttr.InBps), bpsOut: g(StatsAttr.OutBps),
+  };
+}
+
+const protocolByNumber = new Map<number, Protocol>(Object.entries(protocolNumbers).map(([k, v]) => [v, k as Protocol]));
+
+/** Decodes the nested service attributes of a kernel answer. Throws `DecodeError`. */
+export function decodeServiceAttrs(svc: Buffer): VirtualServerStatus {
+  const m = decodeAttrs(svc);
+  const family = familyOf(readU16(m, SvcAttr.Af));
+  const fwmark = readU32(m, SvcAttr.Fwmark) ?? 0;
+  const flagsBuf = need(m.get(SvcAttr.Flags), 'service flags');
+  const kernelFlags = flagsBuf.readUInt32LE(0);
+  const persistent = (kernelFlags & SVC_F_PERSISTENT) !== 0;
+  const netmaskBuf = m.get(SvcAttr.Netmask);
+  const prefixLength = netmaskBuf === undefined ? (family === 'inet6' ? 128 : 32)
+    : family === 'inet6' ? netmaskBuf.readUInt32LE(0) : prefixOfMask(netmaskBuf.readUInt32BE(0));
+  let protocol: Protocol | null = null;
+  let address: string | null = null;
+  let port: number | null = null;
+  if (fwmark === 0) {
+    const p = need(readU16(m, SvcAttr.Protocol), 'service protocol');
+    protocol = protocolByNumber.get(p) ?? null;
+    if (protocol === null) throw new DecodeError(`unknown protocol ${p}`);
+    address = formatAddress(family, need(m.get(SvcAttr.Addr), 'service address'));
+    port = need(readBe16(m, SvcAttr.Port), 'service port');
+  }
+  return {
+    family, protocol, address, port, fwmark: fwmark === 0 ? null : fwmark,
+    scheduler: readStr(m, SvcAttr.SchedName) ?? '',
+    flags: kernelFlags & vsFlagMask,
+    persistence: persistent ? { timeout: readU32(m, SvcAttr.Timeout) ?? 0, prefixLength } : null,
+    persistenceEngine: readStr(m, SvcAttr.PeName) || null,
+    stats: decodeStats(m),
+  };
+}
+
+const forwardByNumber = new Map<number, ForwardMethod>(Object.entries(forwardNumbers).map(([k, v]) => [v, k as ForwardMethod]));
+
+/** Decodes the nested destination attributes; `vsFamily` is used when ADDR_FAMILY is absent. Throws `DecodeError`. */
+export function decodeDestAttrs(dest: Buffer, vsFamily: Family): RealServerStatus {
+  const m = decodeAttrs(dest);
+  const afNum = readU16(m, DestAttr.AddrFamily);
+  const family = afNum === undefined ? vsFamily : familyOf(afNum);
+  const fwd = forwardByNumber.get((readU32(m, DestAttr.FwdMethod) ?? 0) & FWD_MASK) ?? 'masq';
+  const tunType = m.get(DestAttr.TunType);
+  return {
+    family,
+    address: formatAddress(family, need(m.get(DestAttr.Addr), 'destination address')),
+    port: need(readBe16(m, DestAttr.Port), 'destination port'),
+    weight: readU32(m, DestAttr.Weight) ?? 0,
+    forward: fwd,
+    upperThreshold: readU32(m, DestAttr.UThresh) ?? 0,
+    lowerThreshold: readU32(m, DestAttr.LThresh) ?? 0,
+    tunnel: fwd === 'tunnel' ? {
+      type: tunnelTypes[tunType?.[0] ?? 0] ?? 'ipip',
+      port: readBe16(m, DestAttr.TunPort) ?? 0,
+      flags: readU16(m, DestAttr.TunFlags) ?? 0,
+    } : null,
+    activeConnections: readU32(m, DestAttr.ActiveConns) ?? 0,
+    inactiveConnections: readU32(m, DestAttr.InactConns) ?? 0,
+    persistentConnections: readU32(m, DestAttr.PersistConns) ?? 0,
+    stats: decodeStats(m),
+  };
+}
+
+/** Decodes one service message (cmd NEW_SERVICE) of a dump or lookup. */
+export function decodeService(payload: Buffer): VirtualServerStatus {
+  return decodeServiceAttrs(need(topAttrs(payload, Cmd.NewService).get(CmdAttr.Service), 'service attribute'));
+}
+
+/** Decodes one destination message (cmd NEW_DEST) of a dump. */
+export function decodeDest(payload: Buffer, vsFamily: Family): RealServerStatus {
+  return decodeDestAttrs(need(topAttrs(payload, Cmd.NewDest).get(CmdAttr.Dest), 'destination attribute'), vsFamily);
+}
+
+/** Decodes the GET_INFO answer (cmd SET_INFO). */
+export function decodeInfo(payload: Buffer): IpvsInfo {
+  const m = topAttrs(payload, Cmd.SetInfo);
+  const v = need(readU32(m, InfoAttr.Version), 'version');
+  return { version: `${(v >> 16) & 0xff}.${(v >> 8) & 0xff}.${v & 0xff}`, connectionTableSize: readU32(m, InfoAttr.ConnTabSize) ?? 0 };
+}
+
+/** Decodes the GET_CONFIG answer (cmd SET_CONFIG). */
+export function decodeTimeouts(payload: Buffer): Timeouts {
+  const m = topAttrs(payload, Cmd.SetConfig);
+  return {
+    tcp: readU32(m, CmdAttr.TimeoutTcp) ?? 0,
+    tcpFin: readU32(m, CmdAttr.TimeoutTcpFin) ?? 0,
+    udp: readU32(m, CmdAttr.TimeoutUdp) ?? 0,
+  };
+}

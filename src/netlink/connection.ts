@@ -1,0 +1,251 @@
+import { RawNetlinkSocket } from 'netlink';
+import { KernelError, errnoName } from './errors.ts';
+import { NlmF, NlmsgType, decodeMessages, encodeMessage, errorCode, type Message } from './message.ts';
+
+// A netlink socket with request/answer matching. One transaction is in flight at
+// a time (the kernel answers a second dump on the same socket with EBUSY, and
+// the replies of two requests would interleave); every transaction has a
+// timeout. The native socket comes from the npm `netlink` package.
+
+/** A request to send: message type, extra flags, payload. */
+export interface Request {
+  readonly type: number;
+  readonly flags?: number;
+  readonly payload: Buffer;
+}
+
+/** Outcome of one request in a batch: `null` when it succeeded, else the errno name. */
+export type BatchOutcome = string | null;
+
+interface Transaction {
+  /** Called for each message whose seq belongs to this transaction; returns true when done. */
+  onMessage(m: Message): boolean;
+  readonly seqs: ReadonlySet<number>;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+/** Largest datagram we build for a batch; bounded so answers cannot overflow the receive buffer. */
+const maxBatchBytes = 64 * 1024;
+
+export interface ConnectionOptions {
+  /** Default timeout per transaction, ms (default 5000). */
+  readonly timeoutMs?: number;
+  /** SO_RCVBUF bytes (default 4 MiB). */
+  readonly recvBufferSize?: number;
+}
+
+/**
+ * A netlink socket to the kernel. Methods reject with `KernelError`
+ * (`ETIMEDOUT` after the timeout, the errno name for kernel refusals and
+ * socket errors). Not usable after `close()`.
+ */
+export class NetlinkConnection {
+  private readonly socket: RawNetlinkSocket;
+  private readonly timeoutMs: number;
+  private seq = Math.floor(Math.random() * 0x7fffffff);
+  private current: Transaction | undefined;
+  private tail: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  /** The netlink port id the kernel addresses answers to. */
+  readonly port: number;
+
+  /** Opens a socket for `protocol` (e.g. 16 for generic netlink). Throws the socket error if it cannot. */
+  constructor(protocol: number, opts: ConnectionOptions = {}) {
+    const size = opts.recvBufferSize ?? 4 * 1024 * 1024;
+    this.socket = new RawNetlinkSocket(protocol, { recvBufferSize: size, sendBufferSize: 1024 * 1024 });
+    this.timeoutMs = opts.timeoutMs ?? 5000;
+    this.port = this.socket.address().port;
+    this.socket.on('message', (buf) => this.receive(buf));
+    this.socket.on('error', (err) => this.fail(new KernelError(err.code || 'EIO', 'netlink receive', '', err.message)));
+    this.socket.unref();
+  }
+
+  /**
+   * Sends one request with NLM_F_ACK and resolves to the data messages the kernel
+   * answered before its acknowledgement. Rejects with the kernel's errno as a
+   * `KernelError` (`op` and `object` are for the message).
+   */
+  request(req: Request, op: string, object = '', timeoutMs = this.timeoutMs): Promise<Message[]> {
+    return this.enqueue(() => new Promise<Message[]>((resolve, reject) => {
+      const seq = this.nextSeq();
+      const data: Message[] = [];
+      this.start({
+        seqs: new Set([seq]),
+        onMessage: (m) => {
+          if (m.type === NlmsgType.Error) {
+            const errno = errorCode(m.data);
+            if (errno !== 0) throw new KernelError(errnoName(errno), op, object);
+            return true;
+          }
+          data.push(m);
+          return false;
+        },
+        resolve: () => resolve(data),
+        reject,
+      }, [this.frame(req, seq, NlmF.Request | NlmF.Ack)], timeoutMs, op, object);
+    }));
+  }
+
+  /**
+   * Sends a dump request (NLM_F_DUMP) and resolves to every message up to
+   * NLMSG_DONE. A dump interrupted by concurrent changes (NLM_F_DUMP_INTR) is
+   * retried up to 3 times, then rejected with `EINTR`.
+   */
+  async dump(req: Request, op: string, object = '', timeoutMs = this.timeoutMs): Promise<Message[]> {
+    for (let attempt = 0; ; attempt++) {
+      const { messages, interrupted } = await this.dumpOnce(req, op, object, timeoutMs);
+      if (!interrupted) return messages;
+      if (attempt >= 2) throw new KernelError('EINTR', op, object, 'dump interrupted 3 times');
+    }
+  }
+
+  private dumpOnce(req: Request, op: string, object: string, timeoutMs: number): Promise<{ messages: Message[]; interrupted: boolean }> {
+    return this.enqueue(() => new Promise((resolve, reject) => {
+      const seq = this.nextSeq();
+      const messages: Message[] = [];
+      let interrupted = false;
+      this.start({
+        seqs: new Set([seq]),
+        onMessage: (m) => {
+          if ((m.flags & NlmF.DumpIntr) !== 0) interrupted = true;
+          if (m.type === NlmsgType.Done) return true;
+          if (m.type === NlmsgType.Error) {
+            const errno = errorCode(m.data);
+            if (errno !== 0) throw new KernelError(errnoName(errno), op, object);
+            return true;
+          }
+          messages.push(m);
+          return false;
+        },
+        resolve: () => resolve({ messages, interrupted }),
+        reject,
+      }, [this.frame(req, seq, NlmF.Request | NlmF.Dump | NlmF.Ack)], timeoutMs, op, object);
+    }));
+  }
+
+  /**
+   * Sends many write requests, packed into as few datagrams as fit in 64 KiB,
+   * and resolves to one outcome per request, in order. Only the last request of
+   * each datagram asks for an acknowledgement: the kernel always reports errors,
+   * and it handles the messages of one datagram in order, so the last
+   * acknowledgement proves every earlier message was handled. Rejects (with no
+   * per-request outcomes) only when the socket fails or times out; then the
+   * outcome of the requests of the unfinished datagram is unknown.
+   */
+  async batch(reqs: readonly Request[], op: string, timeoutMs = this.timeoutMs): Promise<BatchOutcome[]> {
+    const outcomes: BatchOutcome[] = new Array<BatchOutcome>(reqs.length).fill(null);
+    let i = 0;
+    while (i < reqs.length) {
+      const start = i;
+      const frames: Buffer[] = [];
+      const seqs: number[] = [];
+      let bytes = 0;
+      while (i < reqs.length) {
+        const seq = this.nextSeq();
+        const frame = this.frame(reqs[i]!, seq, NlmF.Request);
+        if (frames.length > 0 && bytes + frame.length > maxBatchBytes) break;
+        frames.push(frame);
+        seqs.push(seq);
+        bytes += frame.length;
+        i++;
+      }
+      // The fence: ask for an acknowledgement of the last message only.
+      const last = frames.length - 1;
+      frames[last]!.writeUInt16LE((reqs[start + last]!.flags ?? 0) | NlmF.Request | NlmF.Ack, 6);
+      const index = new Map(seqs.map((s, k) => [s, start + k]));
+      const fence = seqs[last]!;
+      await this.enqueue(() => new Promise<void>((resolve, reject) => {
+        this.start({
+          seqs: new Set(seqs),
+          onMessage: (m) => {
+            if (m.type !== NlmsgType.Error) return false;
+            const errno = errorCode(m.data);
+            if (errno !== 0) outcomes[index.get(m.seq)!] = errnoName(errno);
+            return m.seq === fence;
+          },
+          resolve,
+          reject,
+        }, [Buffer.concat(frames)], timeoutMs, op, `${frames.length} messages`);
+      }));
+    }
+    return outcomes;
+  }
+
+  /** Closes the socket; pending transactions reject with `ECANCELED`. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.fail(new KernelError('ECANCELED', 'netlink', '', 'connection closed'));
+    this.socket.close();
+  }
+
+  private nextSeq(): number {
+    this.seq = (this.seq + 1) >>> 0 || 1;
+    return this.seq;
+  }
+
+  private frame(req: Request, seq: number, flags: number): Buffer {
+    return encodeMessage({ type: req.type, flags: flags | (req.flags ?? 0), seq, port: this.port, data: req.payload });
+  }
+
+  private enqueue<T>(run: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(run, run);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  private start(tx: Transaction, datagrams: Buffer[], timeoutMs: number, op: string, object: string): void {
+    if (this.closed) {
+      tx.reject(new KernelError('ECANCELED', op, object, 'connection closed'));
+      return;
+    }
+    const timer = setTimeout(() => this.fail(new KernelError('ETIMEDOUT', op, object, `no answer in ${timeoutMs} ms`)), timeoutMs);
+    const finish = (err?: Error): void => {
+      clearTimeout(timer);
+      this.current = undefined;
+      this.socket.unref();
+      if (err) tx.reject(err); else tx.resolve();
+    };
+    this.current = {
+      seqs: tx.seqs,
+      onMessage: tx.onMessage,
+      resolve: () => finish(),
+      reject: (err) => finish(err),
+    };
+    this.socket.ref();
+    for (const d of datagrams) {
+      this.socket.send(d, {}, (err) => {
+        if (err) this.fail(new KernelError(err.code || 'EIO', op, object, err.message));
+      });
+    }
+  }
+
+  private receive(buf: Buffer): void {
+    const tx = this.current;
+    if (!tx) return; // a late answer to a request that already timed out
+    let messages: Message[];
+    try {
+      messages = decodeMessages(buf);
+    } catch (err) {
+      this.fail(new KernelError('EBADMSG', 'netlink receive', '', (err as Error).message));
+      return;
+    }
+    for (const m of messages) {
+      if (!tx.seqs.has(m.seq)) continue;
+      try {
+        if (tx.onMessage(m)) {
+          tx.resolve();
+          return;
+        }
+      } catch (err) {
+        tx.reject(err as Error);
+        return;
+      }
+    }
+  }
+
+  private fail(err: Error): void {
+    this.current?.reject(err);
+  }
+}

@@ -1,0 +1,67 @@
+import { formatGenlHeader, formatMessage, parseGenlHeader, parseMessages } from 'netlink/dist/structs.js';
+
+// Netlink message framing (nlmsghdr) and the generic-netlink header.
+
+/** nlmsghdr flags. */
+export const NlmF = {
+  Request: 0x1,
+  Multi: 0x2,
+  Ack: 0x4,
+  DumpIntr: 0x10,
+  Dump: 0x300,
+  Excl: 0x200,
+  Create: 0x400,
+} as const;
+
+/** Control message types. */
+export const NlmsgType = { Noop: 1, Error: 2, Done: 3, Overrun: 4 } as const;
+
+/** A decoded netlink message. */
+export interface Message {
+  readonly type: number;
+  readonly flags: number;
+  readonly seq: number;
+  readonly port: number;
+  readonly data: Buffer;
+}
+
+/** Encodes one netlink message (header + payload, padded). */
+export function encodeMessage(m: Message): Buffer {
+  return Buffer.concat(formatMessage({ type: m.type, flags: m.flags, seq: m.seq, port: m.port, data: m.data }));
+}
+
+/** Splits a received datagram into messages. Throws on a truncated or malformed buffer. */
+export function decodeMessages(buf: Buffer): Message[] {
+  return parseMessages(buf).map((m) => ({ type: m.type, flags: m.flags, seq: m.seq, port: m.port, data: m.data }));
+}
+
+/**
+ * The errno carried by an NLMSG_ERROR payload: 0 for an acknowledgement, else a
+ * positive errno. Throws if the payload is shorter than the 4-byte error field.
+ */
+export function errorCode(data: Buffer): number {
+  if (data.length < 4) throw new Error('netlink: truncated NLMSG_ERROR');
+  return -data.readInt32LE(0);
+}
+
+/** The sequence number of the request an NLMSG_ERROR refers to (from its echoed header). */
+export function errorRequestSeq(data: Buffer): number | undefined {
+  return data.length >= 4 + 16 ? data.readUInt32LE(4 + 8) : undefined;
+}
+
+/** Generic-netlink header: command and family version. */
+export interface GenlHeader {
+  readonly cmd: number;
+  readonly version: number;
+}
+
+/** genlmsghdr + attributes. */
+export function encodeGenl(h: GenlHeader, attrs: Buffer): Buffer {
+  return Buffer.concat([formatGenlHeader({ cmd: h.cmd, version: h.version }), attrs]);
+}
+
+/** Splits a generic-netlink payload into its header and attribute bytes. */
+export function decodeGenl(data: Buffer): { header: GenlHeader; attrs: Buffer } {
+  const { x, consumed } = parseGenlHeader(data);
+  return { header: { cmd: x.cmd, version: x.version }, attrs: data.subarray(consumed) };
+}
