@@ -12,6 +12,8 @@ import {
 export interface NetlinkIpvsOptions {
   /** Timeout per kernel request, ms (default 5000). Batches get it per datagram. */
   readonly timeoutMs?: number;
+  /** Sees every datagram sent and received (tracing, fixture recording). */
+  readonly tap?: (direction: 'send' | 'receive', datagram: Buffer) => void;
 }
 
 function opLabel(op: IpvsOp): { name: string; object: string } {
@@ -54,7 +56,7 @@ export class NetlinkIpvsClient implements IpvsClient {
    * socket's error.
    */
   static async open(opts: NetlinkIpvsOptions = {}): Promise<NetlinkIpvsClient> {
-    const conn = new NetlinkConnection(NETLINK_GENERIC, { timeoutMs: opts.timeoutMs ?? 5000 });
+    const conn = new NetlinkConnection(NETLINK_GENERIC, { timeoutMs: opts.timeoutMs ?? 5000, ...(opts.tap ? { tap: opts.tap } : {}) });
     try {
       const family = await resolveFamily(conn, IPVS_GENL_NAME);
       return new NetlinkIpvsClient(conn, family);

@@ -33,6 +33,8 @@ export interface ConnectionOptions {
   readonly timeoutMs?: number;
   /** SO_RCVBUF bytes (default 4 MiB). */
   readonly recvBufferSize?: number;
+  /** Sees every datagram sent and received (for tracing and for recording test fixtures). */
+  readonly tap?: (direction: 'send' | 'receive', datagram: Buffer) => void;
 }
 
 /**
@@ -47,6 +49,7 @@ export class NetlinkConnection {
   private current: Transaction | undefined;
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private readonly tap: ConnectionOptions['tap'];
   /** The netlink port id the kernel addresses answers to. */
   readonly port: number;
 
@@ -55,6 +58,7 @@ export class NetlinkConnection {
     const size = opts.recvBufferSize ?? 4 * 1024 * 1024;
     this.socket = new RawNetlinkSocket(protocol, { recvBufferSize: size, sendBufferSize: 1024 * 1024 });
     this.timeoutMs = opts.timeoutMs ?? 5000;
+    this.tap = opts.tap;
     this.port = this.socket.address().port;
     this.socket.on('message', (buf) => this.receive(buf));
     this.socket.on('error', (err) => this.fail(new KernelError(err.code || 'EIO', 'netlink receive', '', err.message)));
@@ -215,6 +219,7 @@ export class NetlinkConnection {
     };
     this.socket.ref();
     for (const d of datagrams) {
+      this.tap?.('send', d);
       this.socket.send(d, {}, (err) => {
         if (err) this.fail(new KernelError(err.code || 'EIO', op, object, err.message));
       });
@@ -222,6 +227,7 @@ export class NetlinkConnection {
   }
 
   private receive(buf: Buffer): void {
+    this.tap?.('receive', buf);
     const tx = this.current;
     if (!tx) return; // a late answer to a request that already timed out
     let messages: Message[];
