@@ -1,4 +1,7 @@
 import type { Command } from './command.ts';
+import { ipvsListCommand } from './ipvs-list.ts';
 
 /** Every subcommand of the binary, in the order `--help` lists them. */
-export const commands: readonly Command[] = [];
+export const commands: readonly Command[] = [
+  ipvsListCommand(),
+];

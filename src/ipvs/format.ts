@@ -178,9 +178,10 @@ export function renderSave(table: readonly TableEntry[]): string {
       }
       if (vs.persistenceEngine) line += ` --pe ${vs.persistenceEngine}`;
     }
+    // ipvsadm's order: -o before -b.
+    if (vs.flags & 0x0004) line += ' -o';
     const sched = schedulerFlagNames(vs.scheduler, vs.flags);
     if (sched.length) line += ` -b ${sched.join(',')}`;
-    if (vs.flags & 0x0004) line += ' -o';
     lines.push(line);
     for (const rs of realServers) {
       let r = `-a ${svc} -r ${hostPort(rs.family, rs.address, rs.port)} ${forwardSave[rs.forward]} -w ${rs.weight}`;
