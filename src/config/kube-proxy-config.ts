@@ -67,7 +67,7 @@ class Reader {
   strings(o: Obj, key: string, path: string): string[] {
     const v = o[key];
     if (v === undefined || v === null) return [];
-    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
+    if (Array.isArray(v) && v.every((x): x is string => typeof x === 'string')) return v;
     this.fail(path, 'must be a list of strings');
     return [];
   }

@@ -204,9 +204,10 @@ function readPorts(spec: Readonly<Record<string, unknown>>, object: string, warn
   (list(spec.ports) ?? []).forEach((raw, i) => {
     const p = record(raw);
     const field = `spec.ports[${i}]`;
-    const protocol = p?.protocol ?? 'TCP';
-    if (!(protocols as readonly unknown[]).includes(protocol)) {
-      warnings.push({ object, field: `${field}.protocol`, message: `${show(protocol)} is not TCP, UDP or SCTP; skipping the port` });
+    const rawProtocol = p?.protocol ?? 'TCP';
+    const protocol = protocols.find((x) => x === rawProtocol);
+    if (protocol === undefined) {
+      warnings.push({ object, field: `${field}.protocol`, message: `${show(rawProtocol)} is not TCP, UDP or SCTP; skipping the port` });
       return;
     }
     const port = int(p?.port);
@@ -221,13 +222,13 @@ function readPorts(spec: Readonly<Record<string, unknown>>, object: string, warn
       return;
     }
     const portName = str(p?.name) ?? '';
-    const id = `${portName}/${String(protocol)}`;
+    const id = `${portName}/${protocol}`;
     if (seen.has(id)) {
-      warnings.push({ object, field: `${field}.name`, message: `duplicate port name ${show(portName)} for ${String(protocol)}; skipping the port` });
+      warnings.push({ object, field: `${field}.name`, message: `duplicate port name ${show(portName)} for ${protocol}; skipping the port` });
       return;
     }
     seen.add(id);
-    out.push({ portName, protocol: protocol as ServiceProtocol, port, nodePort });
+    out.push({ portName, protocol, port, nodePort });
   });
   return out;
 }

@@ -60,7 +60,7 @@ export function buildSnapshot(services: readonly V1Service[], slices: readonly V
     const byKey = merged[r.family];
     for (const { key, endpoints } of r.ports) {
       let set = byKey.get(key);
-      if (!set) byKey.set(key, (set = new Map()));
+      if (!set) byKey.set(key, (set = new Map<string, Endpoint>()));
       for (const ep of endpoints) {
         const k = endpointKey(ep);
         if (!set.has(k) || !ep.terminating) set.set(k, ep);
