@@ -1,7 +1,9 @@
 import type { Command } from './command.ts';
 import { ipvsListCommand } from './ipvs-list.ts';
+import { planCommand } from './plan.ts';
 
 /** Every subcommand of the binary, in the order `--help` lists them. */
 export const commands: readonly Command[] = [
   ipvsListCommand(),
+  planCommand(),
 ];
