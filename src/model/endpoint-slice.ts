@@ -70,6 +70,7 @@ function readEndpoint(raw: unknown, family: IpFamily, field: string, object: str
  */
 export function fromEndpointSlice(slice: V1EndpointSlice): SliceConversion {
   const warnings: Warning[] = [];
+  if (!record(slice)) return { family: null, ports: [], warnings: [{ object: 'EndpointSlice', field: '(object)', message: 'not an object; skipping it' }] };
   const meta = record(slice.metadata);
   const sliceName = str(meta?.name) ?? '';
   const namespace = str(meta?.namespace) || 'default';

@@ -47,6 +47,7 @@ export interface NodeConversion {
  */
 export function fromNode(node: V1Node): NodeConversion {
   const warnings: Warning[] = [];
+  if (!record(node)) return { node: null, warnings: [{ object: 'Node', field: '(object)', message: 'not an object; skipping it' }] };
   const meta = record(node.metadata);
   const name = str(meta?.name) ?? '';
   const object = `Node ${name}`;

@@ -55,6 +55,7 @@ function pushUnique(arr: string[], v: string): void {
  * labelled for another proxy or headless, ExternalName, or no cluster IP.
  */
 export function isIgnoredService(svc: V1Service): boolean {
+  if (!record(svc)) return true;
   const labels = stringMap(record(svc.metadata)?.labels);
   if (serviceProxyNameLabel in labels || headlessLabel in labels) return true;
   const spec = record(svc.spec);
@@ -242,6 +243,7 @@ function readPorts(spec: Readonly<Record<string, unknown>>, object: string, warn
  */
 export function fromService(svc: V1Service): ServiceConversion {
   const warnings: Warning[] = [];
+  if (!record(svc)) return { ports: [], warnings: [{ object: 'Service', field: '(object)', message: 'not an object; skipping it' }] };
   const meta = record(svc.metadata);
   const name = str(meta?.name) ?? '';
   // Manifests without a namespace land in "default", as with kubectl apply.

@@ -27,6 +27,10 @@ function objectKey(o: { metadata?: unknown }): string {
 function lastByKey<T extends { metadata?: unknown }>(objs: readonly T[], kind: string, warnings: Warning[]): T[] {
   const map = new Map<string, T>();
   for (const o of objs) {
+    if (!record(o)) {
+      warnings.push({ object: kind, field: '(object)', message: 'not an object; skipping it' });
+      continue;
+    }
     const k = objectKey(o);
     if (map.has(k)) warnings.push({ object: `${kind} ${k}`, field: 'metadata.name', message: 'appears more than once; using the last one' });
     map.set(k, o);
