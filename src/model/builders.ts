@@ -58,7 +58,7 @@ export function service(id: string, s: ServiceSpec): V1Service {
     metadata: { namespace, name, ...(s.annotations ? { annotations: s.annotations } : {}), ...(s.labels ? { labels: s.labels } : {}) },
     spec,
     ...(ingress.length ? { status: { loadBalancer: { ingress } } } : {}),
-  } as V1Service;
+  };
 }
 
 /** An endpoint in builder form. */
@@ -120,5 +120,5 @@ export function node(name: string, s: { addresses?: string[]; labels?: Record<st
     metadata: { name, ...(s.labels ? { labels: s.labels } : {}) },
     spec: s.podCIDRs ? { podCIDRs: s.podCIDRs } : {},
     status: { addresses: (s.addresses ?? []).map((address) => ({ type: 'InternalIP', address })) },
-  } as V1Node;
+  };
 }

@@ -178,7 +178,7 @@ describe('Node and LocalNode', () => {
   });
 
   it('warns about invalid addresses', () => {
-    const conv = fromNode({ metadata: { name: 'n1' }, status: { addresses: [{ type: 'InternalIP', address: 'nope' }] } } as never);
+    const conv = fromNode({ metadata: { name: 'n1' }, status: { addresses: [{ type: 'InternalIP', address: 'nope' }] } });
     expect(conv.warnings.map(formatWarning)).toEqual(['Node n1: status.addresses[0].address: "nope" is not a valid IP address; ignoring it']);
   });
 });

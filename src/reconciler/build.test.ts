@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { node, service, slice } from '../model/builders.ts';
+import { service, slice } from '../model/builders.ts';
 import { type ScenarioInput, chainRules, family, runScenario, setEntries, vsTable } from './testing.ts';
 
 // Scenarios from kube-proxy's pkg/proxy/ipvs/proxier_test.go (node "test-node",
