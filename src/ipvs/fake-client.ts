@@ -202,7 +202,7 @@ export class FakeIpvs implements IpvsClient {
     try {
       return Promise.resolve(fn());
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
 

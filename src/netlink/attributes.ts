@@ -15,7 +15,7 @@ export function encodeAttrs(attrs: readonly Attr[]): Buffer {
   const parts: Uint8Array[] = [];
   for (const a of attrs) {
     const nested = !Buffer.isBuffer(a.value);
-    const data = Buffer.isBuffer(a.value) ? a.value : encodeAttrs(a.value as readonly Attr[]);
+    const data = Buffer.isBuffer(a.value) ? a.value : encodeAttrs(a.value);
     const encoded = formatAttribute({ type: a.type, nested, data });
     parts.push(...encoded);
     parts.push(getPadding(4 + data.length));

@@ -19,10 +19,10 @@ export type BatchOutcome = string | null;
 
 interface Transaction {
   /** Called for each message whose seq belongs to this transaction; returns true when done. */
-  onMessage(m: Message): boolean;
+  readonly onMessage: (m: Message) => boolean;
   readonly seqs: ReadonlySet<number>;
-  resolve(): void;
-  reject(err: Error): void;
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
 }
 
 /** Largest datagram we build for a batch; bounded so answers cannot overflow the receive buffer. */

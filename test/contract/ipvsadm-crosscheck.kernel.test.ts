@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { NetlinkIpvsClient } from '../../src/ipvs/netlink-client.ts';
 import { renderList, renderSave, toJson, type TableEntry } from '../../src/ipvs/format.ts';
 import { readTable } from '../../src/ipvs/table.ts';
-import type { RealServer, VirtualServer } from '../../src/ipvs/types.ts';
+import type { RealServer } from '../../src/ipvs/types.ts';
 import { rs, vs } from './ipvs-client.contract.ts';
 
 const exec = promisify(execFile);
@@ -62,7 +62,7 @@ afterAll(async () => { await client.flush(); client.close(); });
 async function writeOurs(): Promise<void> {
   const ops = table.flatMap(({ virtualServer, realServers }) => [
     { op: 'add-virtual-server' as const, virtualServer },
-    ...realServers.map((realServer: RealServer) => ({ op: 'add-real-server' as const, virtualServer: virtualServer as VirtualServer, realServer })),
+    ...realServers.map((realServer: RealServer) => ({ op: 'add-real-server' as const, virtualServer: virtualServer, realServer })),
   ]);
   const results = await client.apply(ops);
   expect(results.filter((r) => r.error).map((r) => r.error?.message)).toEqual([]);
