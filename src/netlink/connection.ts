@@ -35,6 +35,8 @@ export interface ConnectionOptions {
   readonly recvBufferSize?: number;
   /** Sees every datagram sent and received (for tracing and for recording test fixtures). */
   readonly tap?: (direction: 'send' | 'receive', datagram: Buffer) => void;
+  /** Port id of the peer (default 0, the kernel); tests point it at a userspace peer. */
+  readonly peerPort?: number;
 }
 
 /**
@@ -50,6 +52,7 @@ export class NetlinkConnection {
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
   private readonly tap: ConnectionOptions['tap'];
+  private readonly peerPort: number;
   /** The netlink port id the kernel addresses answers to. */
   readonly port: number;
 
@@ -59,6 +62,7 @@ export class NetlinkConnection {
     this.socket = new RawNetlinkSocket(protocol, { recvBufferSize: size, sendBufferSize: 1024 * 1024 });
     this.timeoutMs = opts.timeoutMs ?? 5000;
     this.tap = opts.tap;
+    this.peerPort = opts.peerPort ?? 0;
     this.port = this.socket.address().port;
     this.socket.on('message', (buf) => this.receive(buf));
     this.socket.on('error', (err) => this.fail(new KernelError(err.code || 'EIO', 'netlink receive', '', err.message)));
@@ -220,34 +224,28 @@ export class NetlinkConnection {
     this.socket.ref();
     for (const d of datagrams) {
       this.tap?.('send', d);
-      this.socket.send(d, {}, (err) => {
+      this.socket.send(d, { port: this.peerPort }, (err) => {
         if (err) this.fail(new KernelError(err.code || 'EIO', op, object, err.message));
       });
     }
   }
 
+  // Called from the native socket: an exception escaping here would abort the
+  // process, so everything is caught and turned into a failed transaction.
   private receive(buf: Buffer): void {
-    this.tap?.('receive', buf);
-    const tx = this.current;
-    if (!tx) return; // a late answer to a request that already timed out
-    let messages: Message[];
     try {
-      messages = decodeMessages(buf);
-    } catch (err) {
-      this.fail(new KernelError('EBADMSG', 'netlink receive', '', (err as Error).message));
-      return;
-    }
-    for (const m of messages) {
-      if (!tx.seqs.has(m.seq)) continue;
-      try {
+      this.tap?.('receive', buf);
+      const tx = this.current;
+      if (!tx) return; // a late answer to a request that already timed out
+      for (const m of decodeMessages(buf)) {
+        if (!tx.seqs.has(m.seq)) continue;
         if (tx.onMessage(m)) {
           tx.resolve();
           return;
         }
-      } catch (err) {
-        tx.reject(err as Error);
-        return;
       }
+    } catch (err) {
+      this.fail(err instanceof KernelError ? err : new KernelError('EBADMSG', 'netlink receive', '', (err as Error).message));
     }
   }
 

@@ -27,7 +27,11 @@ export interface Message {
 
 /** Encodes one netlink message (header + payload, padded). */
 export function encodeMessage(m: Message): Buffer {
-  return Buffer.concat(formatMessage({ type: m.type, flags: m.flags, seq: m.seq, port: m.port, data: m.data }));
+  const parts = formatMessage({ type: m.type, flags: m.flags, seq: m.seq, port: m.port, data: m.data });
+  // formatMessage does not pad the tail; messages packed into one datagram must
+  // each start on a 4-byte boundary (NLMSG_ALIGN), so pad here.
+  const length = parts.reduce((n, p) => n + p.length, 0);
+  return Buffer.concat([...parts, Buffer.alloc((4 - (length % 4)) % 4)]);
 }
 
 /** Splits a received datagram into messages. Throws on a truncated or malformed buffer. */
