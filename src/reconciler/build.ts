@@ -171,11 +171,11 @@ function addNodePortEntries(fb: FamilyBuild, pb: PortBuild, proto: EntryProtocol
   if (local) addEntry(fb, pb, tcp ? SetName.NodePortLocalTCP : SetName.NodePortLocalUDP, String(sp.nodePort));
 }
 
-function buildFamily(snapshot: ClusterSnapshot, node: LocalNode, config: ProxyConfig, family: IpFamily, warnings: Warning[]): FamilyState {
-  const fb: FamilyBuild = {
+function newFamilyBuild(family: IpFamily, nodeIPs: FamilyNodeIPs, warnings: Warning[]): FamilyBuild {
+  return {
     family,
     vsFamily: family === 'IPv4' ? 'inet' : 'inet6',
-    nodeIPs: familyNodeIPs(config, node, family),
+    nodeIPs,
     sets: new Map(setInfos.map((s) => [s.base, new Set<string>()])),
     virtualServers: new Map(),
     owners: new Map(),
@@ -185,6 +185,54 @@ function buildFamily(snapshot: ClusterSnapshot, node: LocalNode, config: ProxyCo
     noLocalExternal: new Set(),
     warnings,
   };
+}
+
+/** What one Service port contributes in its family, built on its own (for incremental syncs). */
+export interface PortState {
+  readonly key: string;
+  readonly family: IpFamily;
+  /** `namespace/name` of the Service. */
+  readonly service: string;
+  /** Keyed by virtualServerKey. */
+  readonly virtualServers: ReadonlyMap<string, DesiredVirtualServer>;
+  /** Set entries with full set names (KUBE-6- for IPv6); KUBE-IPVS-IPS is derived from `addresses`. */
+  readonly setEntries: readonly SetEntry[];
+  readonly addresses: readonly string[];
+  /** OUT-FILTER entries keyed `ip/proto/port`. */
+  readonly outFilter: ReadonlyMap<string, OutFilterEntry>;
+  readonly noLocalInternal: boolean;
+  readonly noLocalExternal: boolean;
+  readonly healthCheckNodePort: number;
+  readonly warnings: readonly Warning[];
+}
+
+/**
+ * Builds one Service port exactly as `buildDesiredState` would inside the full
+ * build, but on its own, so a sync engine can recompute only the ports that
+ * changed. `nodeIPs` is `familyNodeIPs(config, node, sp.family)` (computed once
+ * by the caller). Pure; never throws.
+ */
+export function buildPortState(sp: ServicePort, endpoints: readonly Endpoint[], node: LocalNode, config: ProxyConfig, nodeIPs: FamilyNodeIPs): PortState {
+  const warnings: Warning[] = [];
+  const fb = newFamilyBuild(sp.family, nodeIPs, warnings);
+  const pb = buildPort(fb, sp, endpoints, node, config);
+  return {
+    key: sp.key,
+    family: sp.family,
+    service: serviceName(sp),
+    virtualServers: fb.virtualServers,
+    setEntries: pb.entries,
+    addresses: pb.addresses,
+    outFilter: fb.outFilter,
+    noLocalInternal: fb.noLocalInternal.size > 0,
+    noLocalExternal: fb.noLocalExternal.size > 0,
+    healthCheckNodePort: sp.healthCheckNodePort,
+    warnings,
+  };
+}
+
+function buildFamily(snapshot: ClusterSnapshot, node: LocalNode, config: ProxyConfig, family: IpFamily, warnings: Warning[]): FamilyState {
+  const fb = newFamilyBuild(family, familyNodeIPs(config, node, family), warnings);
   const endpointsMap = snapshot.endpoints[family];
   const byServicePort = new Map<string, ServicePortContribution>();
   const healthCheckNodePorts = new Map<string, number>();

@@ -1,0 +1,157 @@
+// The cluster as the informers last reported it, converted to the model and
+// kept up to date one object at a time. Each change returns the ServicePort
+// keys it touched, so a sync can recompute only those; `snapshot()` gives the
+// whole ClusterSnapshot for full syncs (identical to buildSnapshot over the
+// same objects).
+
+import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
+import { fromEndpointSlice, type SliceConversion } from './endpoint-slice.ts';
+import { record, str } from './raw.ts';
+import { fromService } from './service.ts';
+import { endpointKey } from './snapshot.ts';
+import type { ClusterSnapshot, Endpoint, IpFamily, ServicePort, Warning } from './types.ts';
+
+const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const familyOrder = (f: IpFamily): number => (f === 'IPv4' ? 0 : 1);
+
+/** `namespace/name` of an object (namespace defaults to "default", as in buildSnapshot). */
+export function objectId(o: { metadata?: unknown }): string {
+  const m = record(o.metadata);
+  return `${str(m?.namespace) || 'default'}/${str(m?.name) ?? ''}`;
+}
+
+/** What a change did: the ServicePort keys it touched and the warnings of the new object. */
+export interface Change {
+  readonly keys: readonly string[];
+  readonly warnings: readonly Warning[];
+}
+
+/**
+ * Incrementally maintained model of Services and EndpointSlices. Never throws:
+ * bad objects become warnings and contribute nothing.
+ */
+export class ClusterState {
+  private readonly services = new Map<string, readonly ServicePort[]>();
+  /** ServicePort key → `namespace/name` of its Service. */
+  private readonly serviceOfKey = new Map<string, string>();
+  private readonly slices = new Map<string, SliceConversion>();
+  /** ServicePort key → ids of slices that carry endpoints for it. */
+  private readonly slicesByKey = new Map<string, Set<string>>();
+  /** Merged, sorted endpoints per family and ServicePort key. */
+  private readonly endpoints: Record<IpFamily, Map<string, readonly Endpoint[]>> = { IPv4: new Map(), IPv6: new Map() };
+
+  /** Adds or replaces a Service. */
+  upsertService(svc: V1Service): Change {
+    const id = objectId(svc);
+    const before = this.services.get(id) ?? [];
+    const r = fromService(svc);
+    for (const sp of before) this.serviceOfKey.delete(sp.key);
+    if (r.ports.length) this.services.set(id, r.ports); else this.services.delete(id);
+    for (const sp of r.ports) this.serviceOfKey.set(sp.key, id);
+    return { keys: uniqueKeys([...before, ...r.ports]), warnings: r.warnings };
+  }
+
+  /** Removes a Service by `namespace/name`. */
+  deleteService(id: string): Change {
+    const before = this.services.get(id) ?? [];
+    for (const sp of before) this.serviceOfKey.delete(sp.key);
+    this.services.delete(id);
+    return { keys: uniqueKeys(before), warnings: [] };
+  }
+
+  /** Adds or replaces an EndpointSlice. */
+  upsertSlice(slice: V1EndpointSlice): Change {
+    const id = objectId(slice);
+    const before = this.slices.get(id);
+    const r = fromEndpointSlice(slice);
+    this.unindex(id, before);
+    if (r.family !== null && r.ports.length) {
+      this.slices.set(id, r);
+      for (const p of r.ports) {
+        let ids = this.slicesByKey.get(p.key);
+        if (!ids) this.slicesByKey.set(p.key, (ids = new Set()));
+        ids.add(id);
+      }
+    } else {
+      this.slices.delete(id);
+    }
+    const keys = uniqueStrings([...(before?.ports ?? []).map((p) => p.key), ...r.ports.map((p) => p.key)]);
+    for (const f of new Set([before?.family, r.family])) if (f) this.remerge(f, keys);
+    return { keys, warnings: r.warnings };
+  }
+
+  /** Removes an EndpointSlice by `namespace/name`. */
+  deleteSlice(id: string): Change {
+    const before = this.slices.get(id);
+    this.unindex(id, before);
+    this.slices.delete(id);
+    const keys = uniqueStrings((before?.ports ?? []).map((p) => p.key));
+    if (before?.family) this.remerge(before.family, keys);
+    return { keys, warnings: [] };
+  }
+
+  /** The ServicePorts (one per family) with this key. */
+  servicePorts(key: string): ServicePort[] {
+    const id = this.serviceOfKey.get(key);
+    return id === undefined ? [] : (this.services.get(id) ?? []).filter((sp) => sp.key === key);
+  }
+
+  /** Merged endpoints of a ServicePort key in one family. */
+  endpointsOf(family: IpFamily, key: string): readonly Endpoint[] {
+    return this.endpoints[family].get(key) ?? [];
+  }
+
+  /** Number of Services held. */
+  get serviceCount(): number {
+    return this.services.size;
+  }
+
+  /** The whole snapshot, sorted as buildSnapshot sorts it. O(size of the cluster). */
+  snapshot(): ClusterSnapshot {
+    const servicePorts = [...this.services.values()].flat()
+      .sort((a, b) => byString(a.key, b.key) || familyOrder(a.family) - familyOrder(b.family));
+    const sorted = (m: Map<string, readonly Endpoint[]>): Map<string, readonly Endpoint[]> =>
+      new Map([...m.entries()].sort(([a], [b]) => byString(a, b)));
+    return { servicePorts, endpoints: { IPv4: sorted(this.endpoints.IPv4), IPv6: sorted(this.endpoints.IPv6) } };
+  }
+
+  private unindex(id: string, conv: SliceConversion | undefined): void {
+    for (const p of conv?.ports ?? []) {
+      const ids = this.slicesByKey.get(p.key);
+      ids?.delete(id);
+      if (ids?.size === 0) this.slicesByKey.delete(p.key);
+    }
+  }
+
+  /** Recomputes the merged endpoints of `keys` in `family` from every slice that has them. */
+  private remerge(family: IpFamily, keys: readonly string[]): void {
+    for (const key of keys) {
+      const merged = new Map<string, Endpoint>();
+      let carried = false;
+      for (const id of [...(this.slicesByKey.get(key) ?? [])].sort(byString)) {
+        const conv = this.slices.get(id);
+        if (conv?.family !== family) continue;
+        carried = true;
+        for (const p of conv.ports) {
+          if (p.key !== key) continue;
+          for (const ep of p.endpoints) {
+            // Keep one copy per ip:port, preferring a non-terminating one (as buildSnapshot does).
+            const k = endpointKey(ep);
+            if (!merged.has(k) || !ep.terminating) merged.set(k, ep);
+          }
+        }
+      }
+      // A port carried by a slice with no endpoints is kept as an empty list, as buildSnapshot does.
+      if (!carried) this.endpoints[family].delete(key);
+      else this.endpoints[family].set(key, [...merged.entries()].sort(([a], [b]) => byString(a, b)).map(([, ep]) => ep));
+    }
+  }
+}
+
+function uniqueKeys(ports: readonly ServicePort[]): string[] {
+  return uniqueStrings(ports.map((p) => p.key));
+}
+
+function uniqueStrings(values: readonly string[]): string[] {
+  return [...new Set(values)].sort(byString);
+}
