@@ -1,0 +1,229 @@
+import type { Logger } from 'pino';
+import { cidrContains, parseCidr, parseIp } from '../model/ip.ts';
+import { KernelError } from '../netlink/errors.ts';
+import { type ApplyResult, countOps } from '../sync/apply-result.ts';
+import type { IpvsClient, IpvsOp } from './client.ts';
+import {
+  type DrainingRealServer, type ObservedEntry, type VirtualServerEntry, diffVirtualServers, plainRealServer,
+  plainVirtualServer, sameRealServer, sameVirtualServer,
+} from './diff.ts';
+import { readTable } from './table.ts';
+import { type Family, type RealServer, type VirtualServer, realServerKey, virtualServerKey } from './types.ts';
+
+/** The desired IPVS state of one family. */
+export interface IpvsScope {
+  readonly family: Family;
+  /** Keyed by virtualServerKey. */
+  readonly virtualServers: ReadonlyMap<string, VirtualServerEntry>;
+  /** Virtual servers inside these CIDRs are not ours: never deleted (kube-proxy's ipvs.excludeCIDRs). */
+  readonly excludeCIDRs: readonly string[];
+}
+
+/** What we believe the kernel holds for one of our virtual servers. */
+interface CachedEntry {
+  virtualServer: VirtualServer;
+  realServers: Map<string, RealServer>;
+}
+
+function toObserved(e: CachedEntry): ObservedEntry {
+  return { virtualServer: e.virtualServer, realServers: [...e.realServers.values()] };
+}
+
+/**
+ * Writes IPVS: full syncs read the whole table and repair anything that differs;
+ * partial syncs write only the virtual servers that changed, from a cache of
+ * what was last written, reading the kernel only for connection counts of real
+ * servers about to go. Owns every virtual server of the families it runs except
+ * those in excludeCIDRs and fwmark ones (kube-proxy's rule, minus fwmark, which
+ * kube-proxy never creates and we never delete).
+ */
+export class IpvsApplier {
+  private readonly client: IpvsClient;
+  private readonly log: Logger;
+  /** Believed kernel state of our virtual servers; null until a full sync succeeded. */
+  private cache: Map<string, CachedEntry> | null = null;
+  /** vsKey → rsKey → drained real server. */
+  private readonly draining = new Map<string, Map<string, DrainingRealServer>>();
+
+  constructor(client: IpvsClient, logger: Logger) {
+    this.client = client;
+    this.log = logger.child({ component: 'applier', subsystem: 'ipvs' });
+  }
+
+  /** Number of real servers currently held at weight 0 while their connections drain. */
+  get drainingCount(): number {
+    let n = 0;
+    for (const m of this.draining.values()) n += m.size;
+    return n;
+  }
+
+  /** True once a full sync succeeded (partial syncs need it). */
+  get ready(): boolean {
+    return this.cache !== null;
+  }
+
+  /**
+   * Full sync: reads every virtual and real server, diffs against `scopes`, and
+   * writes the difference in one batch. Counts in `repaired` what differed from
+   * what it had last written. Rejects only if the table cannot be read or the
+   * kernel stops answering (then the next sync must be full again).
+   */
+  async applyFull(scopes: readonly IpvsScope[]): Promise<ApplyResult> {
+    const table = await readTable(this.client);
+    const observed = new Map<string, ObservedEntry>();
+    for (const e of table) observed.set(virtualServerKey(e.virtualServer), { virtualServer: plainVirtualServer(e.virtualServer), realServers: e.realServers });
+    const owned = ownership(scopes);
+    const desired = new Map<string, VirtualServerEntry>();
+    for (const s of scopes) for (const [k, v] of s.virtualServers) desired.set(k, v);
+
+    const repaired = this.cache ? countDrift(this.cache, observed, owned) : 0;
+    const { ops, draining } = diffVirtualServers({ desired, observed, owned });
+    const errors = await this.write(ops);
+
+    this.draining.clear();
+    for (const d of draining) this.addDraining(d);
+    if (errors.length) {
+      this.cache = null;
+    } else {
+      this.cache = new Map();
+      for (const [k, v] of desired) this.cache.set(k, cached(v));
+      for (const d of draining) this.cache.get(d.vsKey)?.realServers.set(realServerKey(d.realServer), d.realServer);
+    }
+    if (repaired) this.log.warn({ repaired }, 'repaired IPVS drift');
+    return this.result(ops, repaired, errors);
+  }
+
+  /**
+   * Partial sync: `changes` maps virtualServerKey to the new desired entry, or
+   * null when the virtual server must go. Rejects with `ENOTREADY` (a
+   * KernelError) before the first successful full sync.
+   */
+  async applyDelta(changes: ReadonlyMap<string, VirtualServerEntry | null>): Promise<ApplyResult> {
+    const cache = this.cache;
+    if (!cache) throw new KernelError('ENOTREADY', 'apply IPVS delta', '', 'no full sync yet');
+    if (changes.size === 0) return this.result([], 0, []);
+    const observed = new Map<string, ObservedEntry>();
+    for (const key of changes.keys()) {
+      const have = cache.get(key);
+      if (!have) continue;
+      const want = changes.get(key);
+      const wanted = new Set((want?.realServers ?? []).map(realServerKey));
+      const goes = want && want.virtualServer.protocol === 'TCP' && [...have.realServers.keys()].some((k) => !wanted.has(k));
+      // Connection counts decide between deleting and draining: read them only when a TCP real server goes.
+      observed.set(key, goes
+        ? { virtualServer: have.virtualServer, realServers: await this.client.listRealServers(have.virtualServer) }
+        : toObserved(have));
+    }
+    const { ops, draining } = diffVirtualServers({ desired: changes, observed, owned: () => true, keys: changes.keys() });
+    const errors = await this.write(ops);
+    for (const key of changes.keys()) this.draining.delete(key);
+    for (const d of draining) this.addDraining(d);
+    if (errors.length) {
+      this.cache = null;
+    } else {
+      for (const [key, want] of changes) {
+        if (want) cache.set(key, cached(want)); else cache.delete(key);
+      }
+      for (const d of draining) cache.get(d.vsKey)?.realServers.set(realServerKey(d.realServer), d.realServer);
+    }
+    return this.result(ops, 0, errors);
+  }
+
+  /**
+   * Deletes drained TCP real servers whose connections have ended (kube-proxy
+   * checks once a minute). Reads the real servers of each virtual server that
+   * has draining ones. Rejects if the kernel cannot be read.
+   */
+  async checkDraining(): Promise<ApplyResult> {
+    const ops: IpvsOp[] = [];
+    for (const [vsKey, group] of [...this.draining]) {
+      const first = group.values().next().value;
+      if (!first) continue;
+      const current = new Map((await this.client.listRealServers(first.virtualServer)).map((rs) => [realServerKey(rs), rs]));
+      for (const [rsKey, d] of group) {
+        const rs = current.get(rsKey);
+        if (!rs || rs.weight !== 0) {
+          group.delete(rsKey); // gone, or wanted again and restored
+          continue;
+        }
+        if (rs.activeConnections + rs.inactiveConnections === 0) {
+          ops.push({ op: 'delete-real-server', virtualServer: d.virtualServer, realServer: rs });
+          group.delete(rsKey);
+          this.cache?.get(vsKey)?.realServers.delete(rsKey);
+        }
+      }
+      if (group.size === 0) this.draining.delete(vsKey);
+    }
+    const errors = await this.write(ops);
+    if (errors.length) this.cache = null;
+    return this.result(ops, 0, errors);
+  }
+
+  /**
+   * Removes every virtual server we own in `families` (all but excludeCIDRs and
+   * fwmark ones), as `kube-proxy --cleanup` does. Rejects if the table cannot be read.
+   */
+  async cleanup(scopes: readonly Pick<IpvsScope, 'family' | 'excludeCIDRs'>[]): Promise<ApplyResult> {
+    const owned = ownership(scopes.map((s) => ({ ...s, virtualServers: new Map() })));
+    const ops: IpvsOp[] = [];
+    for (const vs of await this.client.listVirtualServers()) {
+      if (owned(vs)) ops.push({ op: 'delete-virtual-server', virtualServer: vs });
+    }
+    const errors = await this.write(ops);
+    this.cache = null;
+    this.draining.clear();
+    return this.result(ops, 0, errors);
+  }
+
+  private addDraining(d: DrainingRealServer): void {
+    let group = this.draining.get(d.vsKey);
+    if (!group) this.draining.set(d.vsKey, (group = new Map<string, DrainingRealServer>()));
+    group.set(realServerKey(d.realServer), d);
+  }
+
+  private async write(ops: readonly IpvsOp[]): Promise<KernelError[]> {
+    if (ops.length === 0) return [];
+    const results = await this.client.apply(ops);
+    const errors = results.flatMap((r) => (r.error ? [r.error] : []));
+    for (const e of errors) this.log.warn({ err: e }, 'IPVS write failed');
+    return errors;
+  }
+
+  private result(ops: readonly IpvsOp[], repaired: number, errors: readonly Error[]): ApplyResult {
+    return { subsystem: 'ipvs', writes: ops.length, ops: countOps(ops.map((o) => o.op)), repaired, errors };
+  }
+}
+
+function cached(e: VirtualServerEntry): CachedEntry {
+  return { virtualServer: e.virtualServer, realServers: new Map(e.realServers.map((rs) => [realServerKey(rs), rs])) };
+}
+
+/** kube-proxy's ownership rule (cleanLegacyService), for the families in `scopes`. */
+function ownership(scopes: readonly IpvsScope[]): (vs: VirtualServer) => boolean {
+  const byFamily = new Map(scopes.map((s) => [s.family, s.excludeCIDRs.map(parseCidr).filter((c) => c !== null)]));
+  return (vs) => {
+    if (vs.fwmark !== null || vs.address === null) return false;
+    const excludes = byFamily.get(vs.family);
+    if (!excludes) return false;
+    const ip = parseIp(vs.address);
+    return !ip || !excludes.some((c) => cidrContains(c, ip));
+  };
+}
+
+/** Objects of ours whose kernel state differs from what we last wrote. */
+function countDrift(cache: ReadonlyMap<string, CachedEntry>, observed: ReadonlyMap<string, ObservedEntry>, owned: (vs: VirtualServer) => boolean): number {
+  let n = 0;
+  for (const [key, want] of cache) {
+    const have = observed.get(key);
+    if (!have) { n += 1 + want.realServers.size; continue; }
+    if (!sameVirtualServer(want.virtualServer, have.virtualServer)) n++;
+    const current = new Map(have.realServers.map((rs) => [realServerKey(rs), plainRealServer(rs)]));
+    for (const [k, rs] of want.realServers) {
+      const cur = current.get(k);
+      if (!cur || !sameRealServer(rs, cur)) n++;
+    }
+    for (const k of current.keys()) if (!want.realServers.has(k)) n++;
+  }
+  for (const [key, have] of observed) if (!cache.has(key) && owned(have.virtualServer)) n++;
+  return n;
+}
