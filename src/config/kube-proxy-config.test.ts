@@ -24,7 +24,10 @@ describe('parseDuration', () => {
 
 describe('parseKubeProxyConfig', () => {
   it('gives kube-proxy\'s defaults for an empty configuration', () => {
-    expect(parseKubeProxyConfig(header)).toEqual({ ok: true, config: defaultProxyConfig });
+    expect(parseKubeProxyConfig(header)).toEqual({
+      ok: true, config: defaultProxyConfig,
+      warnings: ['mode: empty; kube-proxy would run its iptables mode (and use iptables.syncPeriod), ipvs-proxy runs IPVS with ipvs.syncPeriod'],
+    });
   });
 
   it('reads every field it knows and ignores the others', () => {
@@ -51,9 +54,17 @@ featureGates: {SomeGate: true}
 `);
     expect(r).toEqual({
       ok: true,
+      warnings: [
+        'iptables.syncPeriod: applies to iptables mode only; IPVS mode uses ipvs.syncPeriod',
+        'featureGates: Kubernetes feature gates have no effect in ipvs-proxy',
+      ],
       config: {
+        ...defaultProxyConfig,
+        featureGates: { SomeGate: true },
         hostnameOverride: 'node-a',
         bindAddress: '192.168.0.10',
+        healthzBindAddress: '0.0.0.0:10256',
+        metricsBindAddress: '127.0.0.1:10249',
         clusterCIDRs: ['10.244.0.0/16', 'fd00:244::/56'],
         detectLocalMode: 'BridgeInterface',
         bridgeInterface: 'cbr0',
@@ -99,5 +110,54 @@ featureGates: {SomeGate: true}
     const messages = r.ok ? [] : r.errors.map(formatConfigError);
     expect(messages).toHaveLength(errors.length);
     errors.forEach((re, i) => expect(messages[i]).toMatch(re));
+  });
+});
+
+describe('parseKubeProxyConfig: every general field that applies', () => {
+  it('reads listeners, conntrack, client connection, logging and sync periods', () => {
+    const r = parseKubeProxyConfig(`${header}mode: ipvs
+healthzBindAddress: 127.0.0.1
+metricsBindAddress: "[::1]:9999"
+bindAddressHardFail: true
+configSyncPeriod: 5m
+oomScoreAdj: -500
+clientConnection: {kubeconfig: /k.conf, qps: 50, burst: 100, contentType: application/json}
+conntrack: {maxPerCore: 0, min: 1000, tcpEstablishedTimeout: 1h, tcpCloseWaitTimeout: 0s, tcpBeLiberal: true, udpTimeout: 30s, udpStreamTimeout: 2m}
+logging: {verbosity: 4, format: json, flushFrequency: 1s}
+`);
+    expect(r.ok && r.config).toEqual({
+      ...defaultProxyConfig,
+      healthzBindAddress: '127.0.0.1:10256',
+      metricsBindAddress: '[::1]:9999',
+      bindAddressHardFail: true,
+      configSyncPeriodMs: 300_000,
+      oomScoreAdj: -500,
+      clientConnection: { kubeconfig: '/k.conf', acceptContentTypes: '', contentType: 'application/json', qps: 50, burst: 100 },
+      conntrack: { maxPerCore: 0, min: 1000, tcpEstablishedTimeoutMs: 3_600_000, tcpCloseWaitTimeoutMs: 0, tcpBeLiberal: true, udpTimeoutMs: 30_000, udpStreamTimeoutMs: 120_000 },
+      logging: { verbosity: 4, format: 'json', flushFrequencyMs: 1000 },
+    });
+    expect(r.warnings).toEqual([]);
+  });
+
+  it.each([
+    { name: 'bad metrics address', text: 'metricsBindAddress: "1.2.3.4:http"\n', error: 'metricsBindAddress: "http" must be a valid port' },
+    { name: 'negative conntrack timeout', text: 'conntrack: {udpTimeout: -5s}\n', error: 'conntrack.udpTimeout: -5s must be greater than or equal to 0' },
+    { name: 'burst not an integer', text: 'clientConnection: {burst: 1.5}\n', error: 'clientConnection.burst: must be an integer, not 1.5' },
+    { name: 'unknown logging format', text: 'logging: {format: xml}\n', error: 'logging.format: "xml" is not one of text, json' },
+    { name: 'nftables mode', text: 'mode: nftables\n', error: 'mode: "nftables" is not supported: ipvs-proxy implements only mode "ipvs"' },
+  ])('rejects $name', ({ text, error }) => {
+    const r = parseKubeProxyConfig(`${header}${text.startsWith('mode:') ? '' : 'mode: ipvs\n'}${text}`);
+    expect(r.ok ? [] : r.errors.map(formatConfigError)).toEqual([error]);
+  });
+
+  it.each([
+    { name: 'winkernel settings', text: 'winkernel: {enableDSR: true}\n', warning: 'winkernel: applies to Windows only; ignored' },
+    { name: 'nftables masquerade', text: 'nftables: {masqueradeAll: true}\n', warning: 'nftables.masqueradeAll: applies to nftables mode only; IPVS mode uses iptables.masqueradeAll' },
+    { name: 'portRange', text: 'portRange: 30000-32767\n', warning: 'portRange: has no effect (it belonged to the removed userspace proxy)' },
+    { name: 'removed conntrack.max', text: 'conntrack: {max: 0}\n', warning: 'conntrack.max: unknown field, ignored (kube-proxy decodes such a file leniently and ignores it too)' },
+  ])('accepts $name with a warning', ({ text, warning }) => {
+    const r = parseKubeProxyConfig(`${header}mode: ipvs\n${text}`);
+    expect(r.ok).toBe(true);
+    expect(r.warnings).toEqual([warning]);
   });
 });

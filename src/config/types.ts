@@ -1,7 +1,9 @@
-// The proxy configuration the reconciler reads, with kube-proxy's defaults
-// (kubeproxy.config.k8s.io/v1alpha1 defaults.go and cmd/kube-proxy). A later
-// issue fills it from command-line flags too; the YAML parser lives in
-// kube-proxy-config.ts.
+// The proxy configuration, with kube-proxy's defaults (kubeproxy.config.k8s.io/
+// v1alpha1 defaults.go, cmd/kube-proxy options). The reconciler reads the
+// Kubernetes-facing fields; the agent reads the rest (listeners, sync periods,
+// conntrack sysctls, API client). kube-proxy-config.ts parses a
+// KubeProxyConfiguration file, kube-proxy-flags.ts the command line, load.ts
+// combines them with kube-proxy's precedence.
 
 /** How kube-proxy tells pod traffic from other traffic (--detect-local-mode). */
 export type DetectLocalMode = 'ClusterCIDR' | 'NodeCIDR' | 'BridgeInterface' | 'InterfaceNamePrefix';
@@ -16,6 +18,7 @@ export interface IpvsConfig {
   /** CIDRs whose virtual servers are never deleted as stale. */
   readonly excludeCIDRs: readonly string[];
   readonly strictARP: boolean;
+  /** Full resync period; /healthz turns stale after twice this with a change pending. */
   readonly syncPeriodMs: number;
   readonly minSyncPeriodMs: number;
   /** IPVS connection timeouts; 0 leaves the kernel's value. */
@@ -24,12 +27,58 @@ export interface IpvsConfig {
   readonly udpTimeoutMs: number;
 }
 
-/** The proxy configuration (the fields of KubeProxyConfiguration we use). */
+/** The `conntrack:` section (sysctls kube-proxy sets at startup). Durations in ms; 0 leaves the kernel's value. */
+export interface ConntrackConfig {
+  /** nf_conntrack_max = max(maxPerCore × CPUs, min); 0 leaves the limit alone. */
+  readonly maxPerCore: number;
+  readonly min: number;
+  readonly tcpEstablishedTimeoutMs: number;
+  readonly tcpCloseWaitTimeoutMs: number;
+  readonly tcpBeLiberal: boolean;
+  readonly udpTimeoutMs: number;
+  readonly udpStreamTimeoutMs: number;
+}
+
+/** The `clientConnection:` section: how to reach the API server. */
+export interface ClientConnectionConfig {
+  /** Path of a kubeconfig file; empty means in-cluster configuration. */
+  readonly kubeconfig: string;
+  readonly acceptContentTypes: string;
+  readonly contentType: string;
+  readonly qps: number;
+  readonly burst: number;
+}
+
+/** The `logging:` section and the logging flags (`-v`, `--logging-format`, ...). */
+export interface LoggingConfig {
+  /** klog verbosity (`-v`); 0 = info, ≥ 4 debug, ≥ 6 trace in our pino mapping. */
+  readonly verbosity: number;
+  /** `text` or `json` (we always log JSON lines; the value is kept for compatibility). */
+  readonly format: string;
+  readonly flushFrequencyMs: number;
+}
+
+/** ipvs-proxy's opt-in per-Service / per-backend traffic metrics (our flags, not kube-proxy's). */
+export interface TrafficMetricsConfig {
+  readonly enabled: boolean;
+  /** Most series exported; Services beyond it are dropped (and counted). */
+  readonly maxSeries: number;
+}
+
+/** The proxy configuration (every KubeProxyConfiguration field that applies to IPVS mode, plus ours). */
 export interface ProxyConfig {
+  /** Always `ipvs`: the only mode ipvs-proxy implements. */
+  readonly mode: 'ipvs';
   /** Node name to use instead of the host name ("" = unset). */
   readonly hostnameOverride: string;
   /** kube-proxy's bindAddress: in IPVS mode only the node's primary IP. */
   readonly bindAddress: string;
+  /** host:port of /healthz and /livez; "" disables the server. */
+  readonly healthzBindAddress: string;
+  /** host:port of /metrics; "" disables the server. */
+  readonly metricsBindAddress: string;
+  /** Exit when the healthz or metrics listener cannot bind. */
+  readonly bindAddressHardFail: boolean;
   /** Pod CIDRs of the cluster (at most one per family), for detectLocalMode ClusterCIDR. */
   readonly clusterCIDRs: readonly string[];
   readonly detectLocalMode: DetectLocalMode;
@@ -42,12 +91,29 @@ export interface ProxyConfig {
   /** Bit of the fwmark that marks packets for SNAT (0-31). */
   readonly masqueradeBit: number;
   readonly ipvs: IpvsConfig;
+  readonly conntrack: ConntrackConfig;
+  /** Informer resync period. */
+  readonly configSyncPeriodMs: number;
+  readonly clientConnection: ClientConnectionConfig;
+  readonly oomScoreAdj: number;
+  readonly enableProfiling: boolean;
+  readonly featureGates: Readonly<Record<string, boolean>>;
+  readonly logging: LoggingConfig;
+  readonly trafficMetrics: TrafficMetricsConfig;
 }
+
+/** kube-proxy's ports: ports.ProxyHealthzPort and ports.ProxyStatusPort. */
+export const proxyHealthzPort = 10256;
+export const proxyMetricsPort = 10249;
 
 /** kube-proxy's defaults for every field. */
 export const defaultProxyConfig: ProxyConfig = Object.freeze({
+  mode: 'ipvs',
   hostnameOverride: '',
   bindAddress: '0.0.0.0',
+  healthzBindAddress: `0.0.0.0:${proxyHealthzPort}`,
+  metricsBindAddress: `127.0.0.1:${proxyMetricsPort}`,
+  bindAddressHardFail: false,
   clusterCIDRs: [],
   detectLocalMode: 'ClusterCIDR',
   bridgeInterface: '',
@@ -65,4 +131,38 @@ export const defaultProxyConfig: ProxyConfig = Object.freeze({
     tcpFinTimeoutMs: 0,
     udpTimeoutMs: 0,
   }),
+  conntrack: Object.freeze({
+    maxPerCore: 32 * 1024,
+    min: 128 * 1024,
+    tcpEstablishedTimeoutMs: 24 * 3_600_000,
+    tcpCloseWaitTimeoutMs: 3_600_000,
+    tcpBeLiberal: false,
+    udpTimeoutMs: 0,
+    udpStreamTimeoutMs: 0,
+  }),
+  configSyncPeriodMs: 15 * 60_000,
+  clientConnection: Object.freeze({
+    kubeconfig: '',
+    acceptContentTypes: '',
+    contentType: 'application/vnd.kubernetes.protobuf',
+    qps: 5,
+    burst: 10,
+  }),
+  // qos.KubeProxyOOMScoreAdj
+  oomScoreAdj: -999,
+  enableProfiling: false,
+  featureGates: Object.freeze({}),
+  logging: Object.freeze({ verbosity: 0, format: 'text', flushFrequencyMs: 5000 }),
+  trafficMetrics: Object.freeze({ enabled: false, maxSeries: 10_000 }),
 } satisfies ProxyConfig);
+
+/** One invalid field or flag: its path (`ipvs.syncPeriod`, `--ipvs-sync-period`) and why. */
+export interface ConfigError {
+  readonly field: string;
+  readonly message: string;
+}
+
+/** `field: message` for humans. */
+export function formatConfigError(e: ConfigError): string {
+  return `${e.field}: ${e.message}`;
+}
