@@ -2,7 +2,7 @@
 import { NetlinkConnection, type Request } from '../netlink/connection.ts';
 import { KernelError } from '../netlink/errors.ts';
 import {
-  type AddrSpec, type RtAddress, type RtLink, Iff, IfaF, NETLINK_ROUTE, decodeAddress, decodeLink, rtRequest,
+  type AddrSpec, type RtAddress, type RtLink, Iff, IfaF, NETLINK_ROUTE, RtDecodeError, decodeAddress, decodeLink, rtRequest,
 } from '../netlink/rtnetlink.ts';
 import { addressBytes, addressText, compareAddressIds, familyName, familyNumber, maxPrefix } from './address.ts';
 import type { AddressFilter, NetifClient, NetifOpResult } from './client.ts';
@@ -13,6 +13,16 @@ export interface RtNetlinkOptions {
   readonly timeoutMs?: number;
   /** Sees every datagram sent and received (tracing, fixture recording). */
   readonly tap?: (direction: 'send' | 'receive', datagram: Buffer) => void;
+}
+
+/** Runs a decoder; a malformed answer becomes KernelError EBADMSG, so callers see one error type. */
+function decoded<T>(decode: () => T, op: string, object = ''): T {
+  try {
+    return decode();
+  } catch (err) {
+    if (err instanceof RtDecodeError) throw new KernelError('EBADMSG', op, object, err.message);
+    throw err;
+  }
 }
 
 function toLink(l: RtLink): Link {
@@ -72,12 +82,12 @@ export class RtNetlinkClient implements NetifClient {
     const replies = await this.conn.request(rtRequest.getLink(name), 'get link', name);
     const reply = replies[0];
     if (!reply) throw new KernelError('ENODEV', 'get link', name, 'no answer');
-    return toLink(decodeLink(reply.data));
+    return toLink(decoded(() => decodeLink(reply.data), 'get link', name));
   }
 
   async listLinks(): Promise<Link[]> {
     const replies = await this.conn.dump(rtRequest.dumpLinks(), 'list links');
-    return replies.map((r) => toLink(decodeLink(r.data))).sort((a, b) => a.index - b.index);
+    return replies.map((r) => toLink(decoded(() => decodeLink(r.data), 'list links'))).sort((a, b) => a.index - b.index);
   }
 
   async addDummyLink(name: string): Promise<void> {
@@ -100,7 +110,7 @@ export class RtNetlinkClient implements NetifClient {
     const replies = await this.conn.dump(rtRequest.dumpAddresses(family), 'list addresses');
     const out: InterfaceAddress[] = [];
     for (const r of replies) {
-      const a = decodeAddress(r.data);
+      const a = decoded(() => decodeAddress(r.data), 'list addresses');
       const listed = this.toAddress(a, links);
       if (!listed) continue;
       // Without NETLINK_GET_STRICT_CHK the kernel ignores ifa_index in a dump: filter here.
