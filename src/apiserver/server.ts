@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Server, createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { writeKubeconfigFile } from './kubeconfig.ts';
@@ -115,6 +115,7 @@ export class DevApiServer {
   private portValue: number;
   private server: Server | undefined;
   private readonly watches = new Set<WatchStream>();
+  private readonly sockets = new Set<Socket>();
   private readonly watchStartFailures: number[] = [];
   private readonly log: Logger | undefined;
 
@@ -170,6 +171,11 @@ export class DevApiServer {
     if (this.server?.listening) return;
     const server = createServer({ key: this.tls.key, cert: this.tls.cert }, (req, res) => { void this.handle(req, res); });
     this.server = server;
+    // Raw sockets, so stop() also drops connections still in the TLS handshake.
+    server.on('connection', (sock: Socket) => {
+      this.sockets.add(sock);
+      sock.once('close', () => this.sockets.delete(sock));
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.portValue, this.host, () => { server.off('error', reject); resolve(); });
@@ -185,6 +191,8 @@ export class DevApiServer {
     this.server = undefined;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
+    for (const sock of this.sockets) sock.destroy();
+    this.sockets.clear();
     await closed;
   }
 

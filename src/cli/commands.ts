@@ -1,4 +1,5 @@
 import type { Command } from './command.ts';
+import { devApiserverCommand } from './dev-apiserver.ts';
 import { ipvsListCommand } from './ipvs-list.ts';
 import { planCommand } from './plan.ts';
 
@@ -6,4 +7,5 @@ import { planCommand } from './plan.ts';
 export const commands: readonly Command[] = [
   ipvsListCommand(),
   planCommand(),
+  devApiserverCommand(),
 ];
