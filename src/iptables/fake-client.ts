@@ -141,7 +141,7 @@ export class FakeIptables implements IptablesClient {
     try {
       return Promise.resolve(fn());
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
 }

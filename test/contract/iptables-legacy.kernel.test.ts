@@ -28,4 +28,4 @@ describeIptablesContract('iptables-legacy in the kernel', {
     await run('ipset', ['destroy', 'IPTC-SET4']);
     await run('ipset', ['destroy', 'IPTC-SET6']);
   },
-}, 60_000);
+});
