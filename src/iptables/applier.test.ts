@@ -121,16 +121,21 @@ describe('IptablesApplier.apply', () => {
     expect(v4.writes.slice(mark).map((w) => w.op)).toEqual(['restore', 'restore']);
   });
 
-  it('reports the kernel refusal of a missing set with its line and keeps the old rules', async () => {
-    const v4 = new FakeIptables({ family: 'IPv4', setExists: (n) => n !== 'KUBE-LOAD-BALANCER-FW' });
+  it('reports the kernel refusal of a missing set with its line; the next sync completes without duplicates', async () => {
+    let setExists = false;
+    const v4 = new FakeIptables({ family: 'IPv4', setExists: (n) => setExists || n !== 'KUBE-LOAD-BALANCER-FW' });
     const applier = new IptablesApplier([v4], silentLogger());
     const r = await applier.apply(desired(), { full: false });
     expect(r.errors).toHaveLength(1);
     expect(r.errors[0]).toMatchObject({ code: 'ENOENT' });
     expect((r.errors[0] as IptablesError).line).toBeGreaterThan(1);
-    // nat committed before filter failed; no jump was inserted after the failure.
+    // Tables commit one by one: nat (chains and its jumps together) went in, filter did not.
+    expect(parseSave(await v4.save('nat')).get('nat')!.get('OUTPUT')!.rules).toHaveLength(1);
     expect(parseSave(await v4.save('filter')).get('filter')!.has('KUBE-PROXY-FIREWALL')).toBe(false);
-    expect(parseSave(await v4.save('nat')).get('nat')!.get('OUTPUT')!.rules).toEqual([]);
+    setExists = true;
+    expect(await applier.apply(desired(), { full: false })).toMatchObject({ errors: [], ops: { restore: 1, 'insert-rule': 6 } });
+    expect(parseSave(await v4.save('nat')).get('nat')!.get('OUTPUT')!.rules).toHaveLength(1);
+    expect(parseSave(await v4.save('filter')).get('filter')!.get('INPUT')!.rules).toHaveLength(3);
   });
 
   it('skips a family it has no client for', async () => {
@@ -148,7 +153,7 @@ describe('IptablesApplier.cleanup', () => {
     const foreign = await v4.save('nat');
     await applier.apply(desired(), { full: false });
     const r = await applier.cleanup();
-    expect(r).toMatchObject({ errors: [], ops: { restore: 4 } });
+    expect(r).toMatchObject({ errors: [], ops: { restore: 2 } });
     expect(await v4.save('nat')).toBe(foreign);
     expect(v4.dump()).not.toMatch(/KUBE-/);
     expect(v6.dump()).not.toMatch(/KUBE-/);

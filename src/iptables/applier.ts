@@ -4,7 +4,8 @@ import type { IptablesPayload, JumpRule } from '../reconciler/types.ts';
 import { type ApplyResult, countOps } from '../sync/apply-result.ts';
 import { buildCleanupRestore } from './cleanup-plan.ts';
 import type { IptablesClient } from './client.ts';
-import { driftedChains, jumpRulePresent } from './drift.ts';
+import { driftedChains } from './drift.ts';
+import { jumpRuleState, withJumpRules } from './jump-rules.ts';
 import { type TableDump, parseSave } from './restore-text.ts';
 import type { IpFamily, Table } from './types.ts';
 
@@ -37,12 +38,16 @@ interface Tally {
  * built-in chains (checked, inserted first when missing).
  *
  * - Partial sync: restores only when the payload differs from the last
- *   successful one (no process at all when nothing changed), and ensures the
- *   jump rules only until they have been ensured once.
- * - Full sync: reads nat and filter back, counts drift against what it last
- *   wrote (a declared chain missing or with another rule count, a jump rule
- *   gone), always restores, and re-ensures every jump rule. `repaired` counts
- *   the drifted chains and re-inserted jumps.
+ *   successful one (no process at all when nothing changed). Jump rules are
+ *   ensured until they have been once (first sync, after a failure).
+ * - Full sync: reads nat and filter back (one save each), counts drift against
+ *   what it last wrote (a declared chain missing or with another rule count, a
+ *   jump rule gone), always restores, and re-ensures every jump rule.
+ *   `repaired` counts the drifted chains and re-inserted jumps.
+ * - Jump rules are checked against that save and missing ones are inserted
+ *   (first in their chain, kube-proxy's order) by the same restore, so a first
+ *   sync costs two saves and one restore per family, not a -C and -I process
+ *   per rule; `checkRule` is asked only when the save shows a look-alike.
  *
  * Kernel failures never reject: they land in `errors`, the family's memory is
  * reset (its next apply restores and re-checks), and the caller must make the
@@ -78,7 +83,7 @@ export class IptablesApplier {
   /**
    * Removes our iptables state from every family (kube-proxy's --cleanup for
    * IPVS mode): the jump rules, then our nat and filter chains, flushed and
-   * deleted. One save and at most one restore per table; if the restore fails
+   * deleted. One save and at most one restore per family; if the restore fails
    * (a foreign rule still jumps to one of our chains: EBUSY), falls back to one
    * command per rule and chain and reports what could not be removed in
    * `errors`. Never rejects for kernel errors. Afterwards the next apply
@@ -88,13 +93,11 @@ export class IptablesApplier {
     const tally: Tally = { ops: [], repaired: 0, errors: [] };
     for (const client of this.clients.values()) {
       this.memory.delete(client.family);
-      for (const table of ['nat', 'filter'] as const) {
-        try {
-          await this.cleanupTable(client, table, tally);
-        } catch (err) {
-          tally.errors.push(err as Error);
-          this.log.warn({ err, family: client.family, table }, 'iptables cleanup failed');
-        }
+      try {
+        await this.cleanupFamily(client, tally);
+      } catch (err) {
+        tally.errors.push(err as Error);
+        this.log.warn({ err, family: client.family }, 'iptables cleanup failed');
       }
     }
     return result(tally);
@@ -104,51 +107,60 @@ export class IptablesApplier {
     const mem = this.memory.get(d.family) ?? { payload: null, jumpsEnsured: false };
     this.memory.set(d.family, mem);
     const payload = d.iptables.nat + d.iptables.filter;
-    let observed: Map<Table, TableDump> | null = null;
-    let drifted: string[] = [];
-    if (full) {
-      observed = await readTables(client);
-      if (mem.payload !== null) drifted = driftedChains(mem.payload, observed);
+    const needJumps = full || !mem.jumpsEnsured;
+    // One save per table answers both questions: what drifted, which jumps are missing.
+    const observed = needJumps ? await readTables(client) : null;
+    const drifted = observed && full && mem.payload !== null ? driftedChains(mem.payload, observed) : [];
+    const missing: JumpRule[] = [];
+    for (const rule of observed ? d.jumpRules : []) {
+      const state = jumpRuleState(rule, observed!);
+      if (state === 'present') continue;
+      if (state === 'unsure' && (await client.checkRule(rule.table, rule.chain, rule.args))) continue;
+      missing.push(rule);
     }
-    if (full || payload !== mem.payload) {
-      mem.payload = null;
-      await client.restore(payload, { noflush: true });
-      mem.payload = payload;
-      tally.ops.push('restore');
-      // The restore rewrote every declared chain: the drift is repaired now.
-      tally.repaired += drifted.length;
-      if (drifted.length > 0) this.log.info({ family: d.family, chains: drifted }, 'iptables chains drifted; restored');
-      this.log.debug({ family: d.family, bytes: payload.length }, 'iptables restored');
-    }
-    if (full || !mem.jumpsEnsured) {
-      const hadEnsured = mem.jumpsEnsured;
-      mem.jumpsEnsured = false;
-      for (const rule of d.jumpRules) {
-        // The save we just read answers most checks without a process; -C decides the rest.
-        if (observed && jumpRulePresent(rule, observed)) continue;
-        if (await client.checkRule(rule.table, rule.chain, rule.args)) continue;
-        await client.insertRule(rule.table, rule.chain, rule.args);
-        tally.ops.push('insert-rule');
-        if (hadEnsured) tally.repaired++;
-        this.log.debug({ family: d.family, table: rule.table, chain: rule.chain }, 'iptables jump rule inserted');
-      }
+    if (!full && payload === mem.payload && missing.length === 0) {
       mem.jumpsEnsured = true;
+      return;
     }
+    const hadEnsured = mem.jumpsEnsured;
+    mem.payload = null;
+    mem.jumpsEnsured = false;
+    await client.restore(withJumpRules(d.iptables, missing), { noflush: true });
+    mem.payload = payload;
+    mem.jumpsEnsured = needJumps || hadEnsured;
+    tally.ops.push('restore', ...missing.map(() => 'insert-rule'));
+    // The restore rewrote every declared chain and put back every missing jump: the drift is repaired now.
+    const repaired = drifted.length + (hadEnsured ? missing.length : 0);
+    tally.repaired += repaired;
+    if (repaired > 0) {
+      this.log.info({ family: d.family, chains: drifted, jumps: hadEnsured ? missing.length : 0 }, 'iptables drift repaired');
+    }
+    this.log.debug({ family: d.family, bytes: payload.length, jumps: missing.length }, 'iptables restored');
   }
 
-  private async cleanupTable(client: IptablesClient, table: 'nat' | 'filter', tally: Tally): Promise<void> {
-    const dump = parseSave(await client.save(table)).get(table);
-    const jumps = kubeJumpRules.filter((j) => j.table === table);
-    const text = buildCleanupRestore(table, dump, ourChains[table], jumps);
-    if (text === null) return;
+  private async cleanupFamily(client: IptablesClient, tally: Tally): Promise<void> {
+    const observed = await readTables(client);
+    const tablesToClean = (['nat', 'filter'] as const).filter((t) =>
+      buildCleanupRestore(t, observed.get(t), ourChains[t], kubeJumpRules.filter((j) => j.table === t)) !== null);
+    if (tablesToClean.length === 0) return;
+    const text = tablesToClean
+      .map((t) => buildCleanupRestore(t, observed.get(t), ourChains[t], kubeJumpRules.filter((j) => j.table === t))!)
+      .join('');
     try {
       await client.restore(text, { noflush: true });
       tally.ops.push('restore');
       return;
     } catch (err) {
-      this.log.warn({ err, family: client.family, table }, 'iptables cleanup restore failed; removing one by one');
+      this.log.warn({ err, family: client.family }, 'iptables cleanup restore failed; removing one by one');
     }
     // One by one, so everything that can go goes; each failure is reported.
+    // (A nat block that committed before a failing filter block is already gone:
+    // its chains are absent from a fresh read and are skipped.)
+    const now = await readTables(client);
+    for (const t of tablesToClean) await this.cleanupOneByOne(client, t, now.get(t), tally);
+  }
+
+  private async cleanupOneByOne(client: IptablesClient, table: 'nat' | 'filter', dump: TableDump | undefined, tally: Tally): Promise<void> {
     const attempt = async (op: string, fn: () => Promise<unknown>): Promise<boolean> => {
       try {
         await fn();
@@ -159,7 +171,7 @@ export class IptablesApplier {
         return false;
       }
     };
-    for (const j of jumps) {
+    for (const j of kubeJumpRules.filter((r) => r.table === table)) {
       // Bounded: a rule inserted by several agents at once appears a few times at most.
       for (let i = 0; i < 8 && (await client.checkRule(j.table, j.chain, j.args)); i++) {
         if (!(await attempt('delete-rule', () => client.deleteRule(j.table, j.chain, j.args)))) break;
@@ -171,13 +183,9 @@ export class IptablesApplier {
   }
 }
 
+/** Every loaded table in one save (a table the kernel has not loaded yet is simply absent: empty). */
 async function readTables(client: IptablesClient): Promise<Map<Table, TableDump>> {
-  const out = new Map<Table, TableDump>();
-  for (const table of ['nat', 'filter'] as const) {
-    const dump = parseSave(await client.save(table)).get(table);
-    if (dump) out.set(table, dump);
-  }
-  return out;
+  return parseSave(await client.save());
 }
 
 function result(t: Tally): ApplyResult {

@@ -28,8 +28,11 @@ export interface IptablesClient {
    */
   restore(payload: string, opts: { readonly noflush: true }): Promise<void>;
 
-  /** `iptables-save -t <table>`: the table's chains and rules as text. */
-  save(table: Table): Promise<string>;
+  /**
+   * `iptables-save -t <table>`: the table's chains and rules as text; without a
+   * table, every table the kernel has loaded (one process for all).
+   */
+  save(table?: Table): Promise<string>;
 
   /**
    * `iptables -C`: whether the rule exists in the chain. Resolves false for a

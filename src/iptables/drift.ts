@@ -8,7 +8,6 @@
 // A rule edited in place keeps the count and goes unnoticed, but a full sync
 // restores every chain anyway, so it is still repaired; it is only not counted.
 
-import type { JumpRule } from '../reconciler/types.ts';
 import { type TableDump, parseRestore } from './restore-text.ts';
 import { type Table, isBuiltinChain, isTable } from './types.ts';
 
@@ -45,14 +44,4 @@ export function driftedChains(written: string, observed: ReadonlyMap<Table, Tabl
     }
   }
   return out.sort();
-}
-
-/**
- * Whether iptables-save shows the jump rule in its chain, word for word. A
- * false answer is only a hint (the kernel may print the rule differently):
- * confirm it with `checkRule` before inserting.
- */
-export function jumpRulePresent(rule: JumpRule, observed: ReadonlyMap<Table, TableDump>): boolean {
-  const rules = observed.get(rule.table)?.get(rule.chain)?.rules ?? [];
-  return rules.some((r) => r.length === rule.args.length && r.every((w, i) => w === rule.args[i]));
 }

@@ -81,9 +81,9 @@ export class ExecIptables implements IptablesClient {
       classified.detail, classified.line, r.stderr);
   }
 
-  async save(table: Table): Promise<string> {
-    const r = await this.exec(this.cmds.save, ['-t', table], 'save', table);
-    if (!r.ok) throw this.error(r, 'save', table);
+  async save(table?: Table): Promise<string> {
+    const r = await this.exec(this.cmds.save, table ? ['-t', table] : [], 'save', table ?? '');
+    if (!r.ok) throw this.error(r, 'save', table ?? '');
     return r.stdout;
   }
 

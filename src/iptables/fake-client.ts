@@ -87,8 +87,8 @@ export class FakeIptables implements IptablesClient {
     });
   }
 
-  save(table: Table): Promise<string> {
-    return this.guard(() => renderTable(table, this.table(table).dump()));
+  save(table?: Table): Promise<string> {
+    return this.guard(() => (table ? renderTable(table, this.table(table).dump()) : this.dump()));
   }
 
   checkRule(table: Table, chain: string, args: readonly string[]): Promise<boolean> {
