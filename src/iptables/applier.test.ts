@@ -102,6 +102,19 @@ describe('IptablesApplier.apply', () => {
     expect(v6.writes.at(-1)).toEqual({ op: 'restore', object: 'filter' });
   });
 
+  it('asks the kernel only about look-alike jump rules, and inserts ours next to a foreign one', async () => {
+    const { v4, applier } = setup();
+    const want = desired();
+    await applier.apply(want, { full: false });
+    const jump = want[0]!.jumpRules.find((j) => j.chain === 'OUTPUT')!;
+    await v4.deleteRule(jump.table, jump.chain, jump.args);
+    await v4.restore('*nat\n-A OUTPUT -m comment --comment "an older comment" -j KUBE-SERVICES\nCOMMIT\n', { noflush: true });
+    const r = await applier.apply(want, { full: true });
+    expect(r).toMatchObject({ repaired: 1, ops: { restore: 2, 'insert-rule': 1 }, errors: [] });
+    expect(parseSave(await v4.save('nat')).get('nat')!.get('OUTPUT')!.rules.map((x) => x[3]))
+      .toEqual(['kubernetes service portals', 'an older comment']);
+  });
+
   it('does not count its own first sync as drift, even when it is a full one', async () => {
     const { applier } = setup();
     expect(await applier.apply(desired(), { full: true })).toMatchObject({ repaired: 0, errors: [] });

@@ -23,13 +23,14 @@ const prefix = 'IPTC-';
 
 /**
  * Removes every IPTC-* chain and every built-in-chain rule that jumps to one,
- * in nat and filter: two saves and at most one restore (process starts are
+ * in nat and filter: one save and at most one restore (process starts are
  * slow in the sandbox).
  */
 export async function removeTestState(c: IptablesClient): Promise<void> {
   const lines: string[] = [];
+  const saved = parseSave(await c.save());
   for (const table of ['nat', 'filter'] as const) {
-    const dump = parseSave(await c.save(table)).get(table);
+    const dump = saved.get(table);
     const ours = [...(dump?.keys() ?? [])].filter((n) => n.startsWith(prefix) && !isBuiltinChain(table, n));
     const jumps: string[] = [];
     for (const [chain, d] of dump ?? []) {
