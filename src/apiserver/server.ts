@@ -117,6 +117,7 @@ export class DevApiServer {
   private readonly watches = new Set<WatchStream>();
   private readonly sockets = new Set<Socket>();
   private readonly watchStartFailures: number[] = [];
+  private readonly listFailures: { code: number; pathPrefix: string }[] = [];
   private readonly log: Logger | undefined;
 
   private constructor(opts: DevApiServerOptions, tls: TlsMaterial) {
@@ -235,6 +236,18 @@ export class DevApiServer {
     for (let i = 0; i < count; i += 1) this.watchStartFailures.push(code);
   }
 
+  /** Makes the next `count` list requests whose path starts with `pathPrefix` fail with HTTP `code` (default 500). */
+  failLists(count: number, code = 500, pathPrefix = ''): void {
+    for (let i = 0; i < count; i += 1) this.listFailures.push({ code, pathPrefix });
+  }
+
+  private injectedListFailure(path: string): void {
+    const i = this.listFailures.findIndex((f) => path.startsWith(f.pathPrefix));
+    if (i < 0) return;
+    const [f] = this.listFailures.splice(i, 1);
+    throw f!.code === 410 ? expired('injected: too old resource version') : new ApiError(f!.code, 'InternalError', 'injected list failure');
+  }
+
   /**
    * Adds objects (Services, Nodes, EndpointSlices as parsed from manifests) as
    * they are, status included, dropping server-set metadata. Returns one message
@@ -343,6 +356,7 @@ export class DevApiServer {
     const reg = this.registry;
     switch (method) {
       case 'GET':
+        if (!name) this.injectedListFailure(req.url ?? '');
         send(res, 200, name ? reg.get(r, namespace, name) : reg.list(r, namespace, listQuery(q)));
         return;
       case 'POST':
