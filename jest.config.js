@@ -21,8 +21,8 @@ export default {
     {
       ...common,
       displayName: 'kernel',
-      // Process starts are slow in the sandbox (about 1 s for node).
-      testTimeout: 60_000,
+      // Process starts are slow in the sandbox (about 1 s for node): longer timeouts.
+      setupFilesAfterEnv: ['<rootDir>/test/kernel-setup.ts'],
       testMatch: ['<rootDir>/{src,test,e2e}/**/*.kernel.test.ts'],
     },
   ],

@@ -10,7 +10,8 @@
 # the command's exit status, or 125 when the sandbox itself could not run.
 #
 # Environment:
-#   SANDBOX_MEM   guest memory (default 1536M)
+#   SANDBOX_MEM       guest memory (default 1536M)
+#   SANDBOX_TIMEOUT   seconds after which the guest is killed and this script exits 124 (default: none)
 #
 # Writes made inside the guest to host paths land on the host (hostfs root);
 # results travel back through a per-run directory under .sandbox/.
@@ -117,11 +118,17 @@ chmod +x "$run/init.sh"
 shm=/dev/shm
 [ -d "$shm" ] && [ -w "$shm" ] || shm=${TMPDIR:-/tmp}
 set +e
-TMPDIR="$shm" "$uml" mem="${SANDBOX_MEM:-1536M}" quiet loglevel=0 \
+limit=""
+[ -n "${SANDBOX_TIMEOUT:-}" ] && limit="timeout -k 10 $SANDBOX_TIMEOUT"
+TMPDIR="$shm" $limit "$uml" mem="${SANDBOX_MEM:-1536M}" quiet loglevel=0 \
   root=/dev/root rootfstype=hostfs rootflags=/ rw \
   init="$run/init.sh" con=null con0=null,fd:1 con1=null ssl=null 2>"$run/uml.err" \
   | grep --line-buffered -v '^Powering off\.\r\?$'
 set -e
+if [ -n "$limit" ] && [ ! -s "$run/rc" ]; then
+  echo "sandbox: the command did not finish within $SANDBOX_TIMEOUT s; the guest was killed" >&2
+  exit 124
+fi
 if [ ! -s "$run/rc" ]; then
   echo "sandbox: the user-mode Linux kernel did not run the command to its end" >&2
   cat "$run/uml.err" >&2 2>/dev/null || true

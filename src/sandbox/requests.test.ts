@@ -46,3 +46,13 @@ describe('whoami server and requests', () => {
     expect(r).toEqual([]);
   });
 });
+
+describe('held connections', () => {
+  it('keeps one connection open and answers each line', async () => {
+    const { holdConnection } = await import('./requests.ts');
+    const held = await holdConnection('127.0.0.1', port);
+    expect(await held.ask()).toBe("I'm alpha");
+    expect(await held.ask()).toBe("I'm alpha");
+    held.close('reset');
+  });
+});

@@ -72,3 +72,48 @@ function udpRequest(spec: RequestSpec): Promise<RequestResult> {
     sock.send(`${spec.message ?? 'hello'}\n`, spec.port, spec.host);
   });
 }
+
+/** A long-lived TCP connection to a whoami server in hold mode. */
+export interface HeldConnection {
+  /** Sends a line and resolves to the answer line (rejects after `timeoutMs`). */
+  ask(timeoutMs?: number): Promise<string>;
+  /** Closes with FIN (graceful) or RST (reset: IPVS expires the entry in seconds, not minutes). */
+  close(how?: 'fin' | 'reset'): void;
+}
+
+/** Opens a held connection; resolves after the first answer. Rejects on connect failure or timeout. */
+export function holdConnection(host: string, port: number, timeoutMs = 3000): Promise<HeldConnection> {
+  return new Promise((resolve, reject) => {
+    const sock = connect({ host, port });
+    let buffer = '';
+    const waiters: ((line: string) => void)[] = [];
+    sock.setEncoding('utf8');
+    sock.on('data', (d: string) => {
+      buffer += d;
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        waiters.shift()?.(line);
+      }
+    });
+    const held: HeldConnection = {
+      ask(ms = 3000) {
+        return new Promise((res, rej) => {
+          const t = setTimeout(() => rej(new Error('no answer on held connection')), ms);
+          waiters.push((line) => { clearTimeout(t); res(line); });
+          sock.write('again\n');
+        });
+      },
+      close(how = 'fin') {
+        if (how === 'reset') sock.resetAndDestroy(); else sock.end();
+      },
+    };
+    const timer = setTimeout(() => { sock.destroy(); reject(new Error('ETIMEDOUT')); }, timeoutMs);
+    sock.on('error', (err) => { clearTimeout(timer); reject(err); });
+    sock.on('connect', () => {
+      waiters.push(() => { clearTimeout(timer); resolve(held); });
+      sock.write('?hold\n');
+    });
+  });
+}

@@ -7,6 +7,8 @@
 //   anything            -> "I'm <name>\n"
 //   "?client"           -> "I'm <name>; client <ip>:<port>\n" (shows the source address seen)
 //   "GET / HTTP/1.x"    -> an HTTP/1.1 200 response whose body is "I'm <name>\n"
+//   "?hold"             -> keeps the TCP connection open and answers every line with
+//                          "I'm <name>" until the client closes (long-lived connections)
 // It prints "ready" on stdout once both sockets listen, and exits on SIGTERM or when
 // its stdin closes (so a dead parent never leaves it running).
 import { createServer } from 'node:net';
@@ -41,7 +43,14 @@ function answer(request: string, address: string, port: number): string {
 const tcp = createServer((sock) => {
   sock.setTimeout(10_000, () => sock.destroy());
   sock.once('data', (chunk) => {
-    sock.end(answer(chunk.toString('utf8'), sock.remoteAddress ?? '?', sock.remotePort ?? 0));
+    const text = chunk.toString('utf8');
+    if (text.startsWith('?hold')) {
+      sock.setTimeout(0);
+      sock.write(`I'm ${name}\n`);
+      sock.on('data', () => sock.write(`I'm ${name}\n`));
+      return;
+    }
+    sock.end(answer(text, sock.remoteAddress ?? '?', sock.remotePort ?? 0));
   });
   sock.on('error', () => sock.destroy());
 });
