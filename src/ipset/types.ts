@@ -60,3 +60,20 @@ export function renderIpsetSave(sets: readonly IpSet[]): string {
   }
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
+
+/**
+ * A set as `ipset save` shows it, whatever its type (other programs' sets
+ * included): header options other than `family` (`hashsize`, `maxelem`,
+ * `range`, `bucketsize`, `initval`, flags such as `comment` with value ''),
+ * and its entries' element text, sorted. Per-entry options (a comment, a
+ * timeout) are not kept.
+ */
+export interface ObservedSet {
+  readonly name: string;
+  /** The set type as the kernel names it, e.g. `hash:ip,port` (any type, not only ours). */
+  readonly type: string;
+  /** The header's `family`; null for types without one (bitmap:port). */
+  readonly family: IpSetFamily | null;
+  readonly options: Readonly<Record<string, string>>;
+  readonly entries: readonly string[];
+}
