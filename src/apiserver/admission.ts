@@ -162,7 +162,7 @@ function validateEndpointSlice(o: KubeObject, old: KubeObject | null, causes: Ca
     const addrs = list(obj(e).addresses);
     if (addrs.length < 1 || addrs.length > 100) causes.push({ field: `endpoints[${i}].addresses`, reason: 'FieldValueRequired', message: 'Required value: must contain at least 1 address' });
     addrs.forEach((a, j) => {
-      if (want && (typeof a !== 'string' || isIP(a) !== want)) causes.push({ field: `endpoints[${i}].addresses[${j}]`, reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(a)}: must be a valid ${at} address` });
+      if (want && (typeof a !== 'string' || isIP(a) !== want)) causes.push({ field: `endpoints[${i}].addresses[${j}]`, reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(a)}: must be a valid ${String(want === 4 ? 'IPv4' : 'IPv6')} address` });
     });
   });
   list(o.ports).forEach((p, i) => {

@@ -94,10 +94,11 @@ function addAt(doc: Json, path: string, value: Json, replace: boolean): Json {
 
 function applyOp(doc: Json, op: Json): Json {
   if (!isJsonObject(op) || typeof op.op !== 'string' || typeof op.path !== 'string') throw new PatchError('each JSON patch operation needs "op" and "path"');
+  const name = op.op;
   const from = typeof op.from === 'string' ? op.from : undefined;
   const value = op.value === undefined ? undefined : cloneJson(op.value);
-  const needValue = (): Json => { if (value === undefined) throw new PatchError(`"${op.op}" needs a value`); return value; };
-  const needFrom = (): string => { if (from === undefined) throw new PatchError(`"${op.op}" needs "from"`); return from; };
+  const needValue = (): Json => { if (value === undefined) throw new PatchError(`"${name}" needs a value`); return value; };
+  const needFrom = (): string => { if (from === undefined) throw new PatchError(`"${name}" needs "from"`); return from; };
   switch (op.op) {
     case 'add': return addAt(doc, op.path, needValue(), false);
     case 'replace': return addAt(doc, op.path, needValue(), true);

@@ -155,7 +155,7 @@ export class Registry {
     if (!isJsonObject(body)) throw badRequest('the body of the request must be a JSON object');
     const o = cloneJson(body);
     if (o.kind !== undefined && o.kind !== r.kind) throw badRequest(`the object provided is unrecognized (must be of type ${r.kind}): kind ${JSON.stringify(o.kind)}`);
-    if (o.apiVersion !== undefined && o.apiVersion !== apiVersionOf(r)) throw badRequest(`the API version in the data (${String(o.apiVersion)}) does not match the expected API version (${apiVersionOf(r)})`);
+    if (o.apiVersion !== undefined && o.apiVersion !== apiVersionOf(r)) throw badRequest(`the API version in the data (${JSON.stringify(o.apiVersion)}) does not match the expected API version (${apiVersionOf(r)})`);
     const meta = isJsonObject(o.metadata) ? o.metadata : {};
     if (r.namespaced) {
       const ns = typeof meta.namespace === 'string' ? meta.namespace : '';

@@ -1,3 +1,5 @@
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-call --
+   The server's answers are untyped JSON; every use below is an assertion on it. */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DevApiServer } from './server.ts';
 import { call, eps, openWatch, svc } from './testing.ts';

@@ -257,8 +257,8 @@ export class DevApiServer {
     const problems: string[] = [];
     for (const o of objects) {
       const body = o as Json;
-      const r = isJsonObject(body) ? findResourceByKind(String(body.apiVersion), String(body.kind)) : undefined;
-      const where = isJsonObject(body) ? `${String(body.kind)} ${metaString(body, 'namespace') || '-'}/${metaString(body, 'name')}` : 'object';
+      const r = isJsonObject(body) ? findResourceByKind(typeof body.apiVersion === 'string' ? body.apiVersion : '', typeof body.kind === 'string' ? body.kind : '') : undefined;
+      const where = isJsonObject(body) ? `${JSON.stringify(body.kind ?? null)} ${metaString(body, 'namespace') || '-'}/${metaString(body, 'name')}` : 'object';
       if (!r) { problems.push(`${where}: not a served kind`); continue; }
       try {
         this.registry.create(r, r.namespaced ? (metaString(body as JsonObject, 'namespace') || 'default') : '', body, { seed: true });

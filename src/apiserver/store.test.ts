@@ -3,7 +3,7 @@ import { VersionedStore } from './store.ts';
 import type { KubeObject } from './types.ts';
 
 const obj = (name: string, v = 1): KubeObject => ({ kind: 'Service', metadata: { name, namespace: 'ns' }, spec: { v } });
-const names = (os: KubeObject[] | undefined): string[] | undefined => os?.map((o) => `${String(o.metadata.name)}:${JSON.stringify(o.spec)}`);
+const names = (os: KubeObject[] | undefined): string[] | undefined => os?.map((o) => `${JSON.stringify(o.metadata.name)}:${JSON.stringify(o.spec)}`);
 
 describe('VersionedStore', () => {
   it('stamps one global resourceVersion per write and reports add, modify and delete', () => {
@@ -26,8 +26,8 @@ describe('VersionedStore', () => {
     s.write('/services', 'ns/a', obj('a', 2));    // 4
     s.write('/services', 'ns/b', null);           // 5
     expect(names(s.listAt('/services', 1))).toEqual([]);
-    expect(names(s.listAt('/services', 3))).toEqual(['a:{"v":1}', 'b:{"v":1}']);
-    expect(names(s.listAt('/services', 5))).toEqual(['a:{"v":2}']);
+    expect(names(s.listAt('/services', 3))).toEqual(['"a":{"v":1}', '"b":{"v":1}']);
+    expect(names(s.listAt('/services', 5))).toEqual(['"a":{"v":2}']);
     expect(s.listAt('/services', 6)).toBeUndefined();
   });
 

@@ -94,7 +94,7 @@ export function openWatch(server: DevApiServer, path: string): Promise<WatchRead
       resolve({
         status: res.statusCode ?? 0,
         events,
-        waitFor: async (n, timeoutMs = 3000) => { await wait(() => events.length >= n, timeoutMs, `${n} events`); return events; },
+        waitFor: async (n, timeoutMs = 3000) => { await wait(() => events.length >= n, timeoutMs, `${n} events`); return events as unknown[]; },
         ended: (timeoutMs = 3000) => wait(() => done, timeoutMs, 'the end of the stream'),
         close: () => { req.destroy(); },
       });

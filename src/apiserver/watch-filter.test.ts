@@ -12,17 +12,17 @@ const ev = (type: StoreEvent['type'], before: boolean | null, after: boolean): S
 
 describe('toWatchEvent', () => {
   it.each([
-    { name: 'matching add', e: ev('ADDED', null, true), want: 'ADDED on=y rv=7' },
+    { name: 'matching add', e: ev('ADDED', null, true), want: 'ADDED on=y rv="7"' },
     { name: 'non-matching add', e: ev('ADDED', null, false), want: null },
-    { name: 'modify, both match', e: ev('MODIFIED', true, true), want: 'MODIFIED on=y rv=7' },
-    { name: 'modify into the selector', e: ev('MODIFIED', false, true), want: 'ADDED on=y rv=7' },
-    { name: 'modify out of the selector: previous content, new rv', e: ev('MODIFIED', true, false), want: 'DELETED on=y rv=7' },
+    { name: 'modify, both match', e: ev('MODIFIED', true, true), want: 'MODIFIED on=y rv="7"' },
+    { name: 'modify into the selector', e: ev('MODIFIED', false, true), want: 'ADDED on=y rv="7"' },
+    { name: 'modify out of the selector: previous content, new rv', e: ev('MODIFIED', true, false), want: 'DELETED on=y rv="7"' },
     { name: 'modify, neither matches', e: ev('MODIFIED', false, false), want: null },
-    { name: 'delete of a matching object', e: { ...ev('DELETED', true, true) }, want: 'DELETED on=y rv=7' },
+    { name: 'delete of a matching object', e: { ...ev('DELETED', true, true) }, want: 'DELETED on=y rv="7"' },
     { name: 'delete of a non-matching object', e: ev('DELETED', false, false), want: null },
   ])('$name', ({ e, want }) => {
     const w = toWatchEvent(e, matches);
-    const show = w ? `${w.type} on=${matches(w.object as KubeObject) ? 'y' : 'n'} rv=${String((w.object as KubeObject).metadata.resourceVersion)}` : null;
+    const show = w ? `${w.type} on=${matches(w.object as KubeObject) ? 'y' : 'n'} rv=${JSON.stringify((w.object as KubeObject).metadata.resourceVersion ?? null)}` : null;
     expect(show).toBe(want);
   });
 });

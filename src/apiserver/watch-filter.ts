@@ -28,7 +28,7 @@ export function toWatchEvent(e: StoreEvent, matches: (o: KubeObject) => boolean)
       const before = e.prev !== null && matches(e.prev);
       if (now && before) return { type: 'MODIFIED', object: e.object };
       if (now) return { type: 'ADDED', object: e.object };
-      if (before) return { type: 'DELETED', object: withRv(e.prev!, e.rv) };
+      if (before) return { type: 'DELETED', object: withRv(e.prev, e.rv) };
       return null;
     }
   }

@@ -59,7 +59,7 @@ describe('loadClusterAccess', () => {
     process.env.KUBERNETES_SERVICE_PORT = String(server.port);
     try {
       const kc = loadClusterAccess({ inClusterRoot: root });
-      expect(kc.getCurrentUser()?.authProvider?.config?.tokenFile).toBe(join(sa, 'token'));
+      expect((kc.getCurrentUser()?.authProvider as { config?: { tokenFile?: string } } | undefined)?.config?.tokenFile).toBe(join(sa, 'token'));
       expect(await nodeNames(kc)).toEqual(['node-a']);
     } finally {
       for (const [k, v] of [['KUBERNETES_SERVICE_HOST', saved.host], ['KUBERNETES_SERVICE_PORT', saved.port]] as const) {

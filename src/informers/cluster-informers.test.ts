@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { endpointSlices, nodes, services } from '../apiserver/resources.ts';
 import { DevApiServer } from '../apiserver/server.ts';
 import { eps, svc } from '../apiserver/testing.ts';
+import { metaString } from '../apiserver/types.ts';
 import { silentLogger } from '../observability/logger.ts';
 import { Backoff } from './backoff.ts';
 import { loadClusterAccess } from './cluster-access.ts';
@@ -58,7 +59,7 @@ afterEach(async () => {
   informers = undefined;
   // Leave an empty cluster for the next test.
   for (const r of [services, endpointSlices, nodes]) {
-    for (const o of server.store.list(`${r.group}/${r.plural}`)) server.registry.delete(r, String(o.metadata.namespace ?? ''), String(o.metadata.name));
+    for (const o of server.store.list(`${r.group}/${r.plural}`)) server.registry.delete(r, metaString(o, 'namespace'), metaString(o, 'name'));
   }
   if (!server.listening) await server.start();
 });
@@ -106,9 +107,9 @@ describe('ClusterInformers against the local API server', () => {
     await inf.waitForSync(3000);
     create(services, 'default', svc('web'));
     await until(() => rec.log.length >= 1);
-    const rv1 = String(server.registry.get(services, 'default', 'web').metadata.resourceVersion);
+    const rv1 = metaString(server.registry.get(services, 'default', 'web'), 'resourceVersion');
     server.registry.patch(services, 'default', 'web', 'merge', { metadata: { labels: { v: '2' } } });
-    const rv2 = String(server.registry.get(services, 'default', 'web').metadata.resourceVersion);
+    const rv2 = metaString(server.registry.get(services, 'default', 'web'), 'resourceVersion');
     server.registry.delete(services, 'default', 'web');
     await until(() => rec.log.length >= 3);
     expect(rec.log).toEqual(['svc+ default/web', `svc~ default/web@${rv1}>${rv2}`, 'svc- default/web']);

@@ -83,7 +83,8 @@ export function statusOf(err: unknown): number | undefined {
 export class WatchStatusError extends Error {
   readonly code: number;
   readonly reason: string;
-  constructor(status: { code?: unknown; reason?: unknown; message?: unknown }) {
+  constructor(raw: unknown) {
+    const status = (typeof raw === 'object' && raw !== null ? raw : {}) as { code?: unknown; reason?: unknown; message?: unknown };
     super(typeof status.message === 'string' ? status.message : 'watch error');
     this.name = 'WatchStatusError';
     this.code = typeof status.code === 'number' ? status.code : 500;
@@ -242,7 +243,7 @@ export class Reflector<T extends ObjectLike> {
   private onEvent(type: string, obj: unknown, state: { events: number; error?: WatchStatusError }): void {
     state.events += 1;
     if (type === 'ERROR') {
-      state.error = new WatchStatusError((obj ?? {}) as Record<string, unknown>);
+      state.error = new WatchStatusError(obj ?? {});
       return;
     }
     if (typeof obj !== 'object' || obj === null) return;
