@@ -15,7 +15,7 @@ export function ipvsScopes(state: DesiredState): IpvsScope[] {
 }
 
 /** Drives an IpvsApplier as a sync stage. */
-export function ipvsStage(applier: IpvsApplier, cleanupScopes: () => IpvsScope[]): Stage {
+export function ipvsStage(applier: IpvsApplier, cleanupScopes: () => Pick<IpvsScope, 'family' | 'excludeCIDRs'>[]): Stage {
   return {
     subsystem: 'ipvs',
     full: (state: DesiredState): Promise<ApplyResult> => applier.applyFull(ipvsScopes(state)),
