@@ -4,6 +4,7 @@
 // loopback traffic inside the sandbox.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { createConnection, createServer } from 'node:net';
+import { readHostAddresses } from '../../src/netif/host-addresses.ts';
 import { RtNetlinkClient } from '../../src/netif/rtnetlink-client.ts';
 import type { Link } from '../../src/netif/types.ts';
 import { KernelError } from '../../src/netlink/errors.ts';
@@ -99,5 +100,16 @@ describe('addresses on a dummy link that is down', () => {
       if ((await c.listAddresses({ ifindex: link.index })).some((a) => a.address === address && a.tentative)) tentative++;
     }
     expect(tentative).toBe(0);
+  });
+});
+
+describe('host addresses', () => {
+  it("lists the node's addresses from every link but the excluded one", async () => {
+    await c.addAddress({ ifindex: link.index, family: 'inet', address: '10.96.7.9', prefixLength: 32 });
+    const all = await readHostAddresses('kube-ipvs0');
+    expect(all).toEqual(expect.arrayContaining(['127.0.0.1', '::1', '10.96.7.9']));
+    const without = await readHostAddresses(linkName);
+    expect(without).toEqual(expect.arrayContaining(['127.0.0.1', '::1']));
+    expect(without).not.toContain('10.96.7.9');
   });
 });
