@@ -67,3 +67,33 @@ export function restoreError(stderr: string, lines: readonly string[]): IpsetErr
   const lineText = line === null ? null : (lines[line - 1] ?? null);
   return new IpsetError(codeForMessage(text), 'ipset restore', setOfLine(lineText), reason, line, lineText);
 }
+
+/**
+ * A set we own exists with another type, family or options than we would
+ * create (code EEXIST, as `ipset create -exist` would say; except that the
+ * kernel accepts some family changes silently, which is why we compare
+ * ourselves). Found by the diff; the set is left alone and not synced.
+ */
+export class SetConflictError extends KernelError {
+  /** What differs: `type`, `family` or a header option's name (`maxelem`, `range`, `timeout`, ...). */
+  readonly field: string;
+  readonly want: string;
+  readonly have: string;
+  constructor(set: string, field: string, want: string, have: string) {
+    super('EEXIST', 'ipset diff', set, `exists with ${field} ${have || '(none)'}, want ${want || '(none)'}`);
+    this.name = 'SetConflictError';
+    this.field = field;
+    this.want = want;
+    this.have = have;
+  }
+}
+
+/** A desired entry that is not a valid element of its set (code EINVAL); it is skipped, never written. */
+export class InvalidEntryError extends KernelError {
+  readonly entry: string;
+  constructor(set: string, entry: string, reason: string) {
+    super('EINVAL', 'ipset diff', set, `${entry}: ${reason}`);
+    this.name = 'InvalidEntryError';
+    this.entry = entry;
+  }
+}

@@ -17,7 +17,7 @@ import type { IpsetClient, RestoreOptions } from './client.ts';
 import { parseSave, tokenize } from './codec.ts';
 import { type ElementError, canonicalElement } from './element.ts';
 import { IpsetError } from './errors.ts';
-import type { IpSetFamily, ObservedSet } from './types.ts';
+import type { ObservedSet } from './types.ts';
 import { parseCreate, type CreateSpec } from './fake-create.ts';
 
 interface StoredSet extends CreateSpec {
@@ -139,7 +139,7 @@ export class FakeIpset implements IpsetClient {
       this.destroySet(name, false, null, null, 'ipset destroy');
       return Promise.resolve();
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
 
@@ -152,38 +152,36 @@ export class FakeIpset implements IpsetClient {
       this.interpret(lines.join('\n').split('\n'), options.exist !== false);
       return Promise.resolve();
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
 
   private interpret(lines: readonly string[], exist: boolean): void {
     let run: Run | null = null;
-    const send = (): void => {
-      const r = run;
-      run = null;
-      if (r) for (const l of r.lines) this.applyElement(r.cmd, r.set, l);
-    };
     for (let i = 0; i < lines.length; i++) {
-      const text = lines[i]!;
-      const lineNo = i + 1;
-      // A line the tool refuses throws here, before `send`: the run it was
-      // holding never reaches the kernel.
-      const parsed = this.parseLine(text, lineNo, exist);
+      // A line the tool refuses throws here, before the held run is sent: that
+      // run never reaches the kernel.
+      const parsed = this.parseLine(lines[i]!, i + 1, exist);
       if (parsed === null) continue;
       if ('line' in parsed) {
-        const current = run as Run | null;
-        if (current && current.cmd === parsed.cmd && current.set === parsed.set) {
-          current.lines.push(parsed.line);
-        } else {
-          send();
-          run = { cmd: parsed.cmd, set: parsed.set, lines: [parsed.line] };
+        if (run !== null && run.cmd === parsed.cmd && run.set === parsed.set) {
+          run.lines.push(parsed.line);
+          continue;
         }
+        this.send(run);
+        run = { cmd: parsed.cmd, set: parsed.set, lines: [parsed.line] };
         continue;
       }
-      send();
+      this.send(run);
+      run = null;
       this.applySetLine(parsed);
     }
-    send();
+    this.send(run);
+  }
+
+  /** Hands a held run to the kernel, which applies it in order and stops at the first refusal. */
+  private send(run: Run | null): void {
+    if (run) for (const l of run.lines) this.applyElement(run.cmd, run.set, l);
   }
 
   /** Parses one line as the ipset tool does; throws what the tool refuses. Null for blank and comment lines. */
@@ -222,7 +220,7 @@ export class FakeIpset implements IpsetClient {
     let comment: string | null = null;
     if (options[0] === 'comment' && options.length === 2) comment = options[1]!;
     else if (options.length > 0) throw toolError('EINVAL', name, `Unknown argument: \`${options[0]}'`, null, null);
-    const shape = { type: set.type, family: set.family ?? 'inet' as IpSetFamily };
+    const shape = { type: set.type, family: set.family ?? 'inet' };
     const r = canonicalElement(shape, elementText);
     if (!r.ok && r.stage === 'parse') throw toolError('EINVAL', name, r.message, r.reportsLine ? lineNo : null, r.reportsLine ? text : null);
     return {
