@@ -129,7 +129,7 @@ describe('a refused line', () => {
     const client = new RefusingIpset('add KUBE-CLUSTER-IP 10.96.0.10,udp:53');
     const a = new IpsetApplier(client, silentLogger());
     const r = await a.applyFull(desired);
-    expect(r.errors).toEqual([expect.objectContaining({ code: 'ENOSPC', line: 23 })]);
+    expect(r.errors).toEqual([expect.objectContaining({ code: 'ENOSPC', line: 7, lineText: 'add KUBE-CLUSTER-IP 10.96.0.10,udp:53' })]);
     expect(client.restores).toBe(2);
     expect(r.writes).toBe(34 + entryCount - 1);
     const listed = await client.list();
