@@ -1,3 +1,5 @@
+import { applyCommand } from './apply.ts';
+import { cleanupCommand } from './cleanup.ts';
 import type { Command } from './command.ts';
 import { devApiserverCommand } from './dev-apiserver.ts';
 import { ipvsListCommand } from './ipvs-list.ts';
@@ -5,7 +7,9 @@ import { planCommand } from './plan.ts';
 
 /** Every subcommand of the binary, in the order `--help` lists them. */
 export const commands: readonly Command[] = [
-  ipvsListCommand(),
   planCommand(),
+  applyCommand(),
+  cleanupCommand(),
+  ipvsListCommand(),
   devApiserverCommand(),
 ];

@@ -38,7 +38,8 @@ export function helpText(list: readonly Command[]): string {
  * Runs the CLI with `argv` (without node and script) and resolves to the exit code:
  * 0 success, 1 failure reported by the command, 2 bad usage.
  */
-export async function main(argv: readonly string[], io: CliIo, list: readonly Command[] = commands): Promise<number> {
+export async function main(args: readonly string[], io: CliIo, list: readonly Command[] = commands): Promise<number> {
+  let argv = args;
   const first = argv[0];
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     io.stdout.write(helpText(list));
@@ -48,6 +49,8 @@ export async function main(argv: readonly string[], io: CliIo, list: readonly Co
     io.stdout.write(`ipvs-proxy ${packageVersion()}\n`);
     return 0;
   }
+  // kube-proxy's spelling: `--cleanup` is a flag of the binary.
+  if (first === '--cleanup') argv = ['cleanup', ...argv.slice(1)];
   const cmd = findCommand(list, argv);
   if (!cmd) {
     io.stderr.write(`ipvs-proxy: unknown command "${argv.join(' ')}"\n\n${helpText(list)}`);

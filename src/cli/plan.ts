@@ -1,17 +1,16 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseKubeProxyConfig, formatConfigError } from '../config/kube-proxy-config.ts';
 import { type ProxyConfig, defaultProxyConfig } from '../config/types.ts';
-import { compareStrings } from '../model/compare.ts';
 import { parseIp } from '../model/ip.ts';
-import { type Manifests, emptyManifests, parseManifests } from '../model/manifests.ts';
+import type { Manifests } from '../model/manifests.ts';
 import { buildLocalNode, fromNode } from '../model/node.ts';
 import { buildSnapshot } from '../model/snapshot.ts';
 import { type Warning, formatWarning } from '../model/types.ts';
 import { buildDesiredState } from '../reconciler/build.ts';
 import { planJson, planText } from '../reconciler/render.ts';
 import { type Command, UsageError } from './command.ts';
+import { loadManifests } from './manifest-files.ts';
 
 const usage = `Usage: ipvs-proxy plan -f <file|dir>... [--hostname-override NAME | --node-name NAME]
                        [--node-ip IP]... [--config kube-proxy-config.yaml] [--output text|json]
@@ -39,20 +38,6 @@ Needs no cluster and no root, and touches no kernel.
 Exit status: 0 on success (problems in objects are printed as warnings),
 1 if a file cannot be read or the configuration is invalid, 2 on bad usage.
 `;
-
-const manifestExtensions = ['.yaml', '.yml', '.json'];
-
-/** Files under `path` in sorted order: the file itself, or manifests in a directory tree. */
-function manifestFiles(path: string): string[] {
-  if (!statSync(path).isDirectory()) return [path];
-  return readdirSync(path, { withFileTypes: true })
-    .sort((a, b) => compareStrings(a.name, b.name))
-    .flatMap((e) => {
-      const p = join(path, e.name);
-      if (e.isDirectory()) return manifestFiles(p);
-      return manifestExtensions.some((x) => e.name.endsWith(x)) ? [p] : [];
-    });
-}
 
 interface PlanArgs {
   files: string[];
@@ -150,16 +135,14 @@ export function planCommand(): Command {
         }
         config = parsed.config;
       }
-      const manifests = emptyManifests();
-      const warnings: Warning[] = [];
-      for (const path of a.files) {
-        try {
-          for (const file of manifestFiles(path)) parseManifests(readFileSync(file, 'utf8'), file, manifests, warnings);
-        } catch (err) {
-          io.stderr.write(`ipvs-proxy plan: ${path}: ${(err as Error).message}\n`);
-          return Promise.resolve(1);
-        }
+      let loaded: ReturnType<typeof loadManifests>;
+      try {
+        loaded = loadManifests(a.files);
+      } catch (err) {
+        io.stderr.write(`ipvs-proxy plan: ${(err as Error).message}\n`);
+        return Promise.resolve(1);
       }
+      const { manifests, warnings } = loaded;
       const plan = computePlan(manifests, { nodeName: a.nodeName, nodeIPs: a.nodeIPs, config }, warnings);
       io.stdout.write(a.output === 'json' ? plan.json : plan.text);
       return Promise.resolve(0);

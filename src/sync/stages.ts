@@ -40,9 +40,10 @@ export function netifStage(applier: NetifApplier, strictARP: boolean): Stage {
   return {
     subsystem: 'netif',
     full: (state: DesiredState): Promise<ApplyResult> => {
-      const addresses: Record<string, readonly string[]> = {};
+      const addresses: Partial<Record<'IPv4' | 'IPv6', readonly string[]>> = {};
       for (const f of state.families) addresses[f.family] = f.addresses;
-      return applier.applyFull({ addresses: addresses as DesiredAddresses, strictARP });
+      const desired: DesiredAddresses = addresses;
+      return applier.applyFull({ addresses: desired, strictARP });
     },
     partial: (deltas: readonly FamilyDelta[]): Promise<ApplyResult> =>
       applier.applyDelta(deltas.flatMap((d) => d.addressAdds), deltas.flatMap((d) => d.addressDels)),
