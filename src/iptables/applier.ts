@@ -43,7 +43,10 @@ interface Tally {
  * - Full sync: reads nat and filter back (one save each), counts drift against
  *   what it last wrote (a declared chain missing or with another rule count, a
  *   jump rule gone), always restores, and re-ensures every jump rule.
- *   `repaired` counts the drifted chains and re-inserted jumps.
+ *   `repaired` counts the drifted chains and re-inserted jumps. A restore is
+ *   counted as a write only when it changes something (new payload, drift, or
+ *   on a process's first sync, chains that do not hold the payload yet), so a
+ *   converged kernel reports 0 writes.
  * - Jump rules are checked against that save and missing ones are inserted
  *   (first in their chain, kube-proxy's order) by the same restore, so a first
  *   sync costs two saves and one restore per family, not a -C and -I process
@@ -123,12 +126,18 @@ export class IptablesApplier {
       return;
     }
     const hadEnsured = mem.jumpsEnsured;
+    const previous = mem.payload;
+    // A full sync always restores, but only a restore that changes something is a
+    // write: the payload differs from the last one written, or (first sync of this
+    // process) the kernel's chains do not hold the payload's rules yet.
+    const changes = previous !== null ? previous !== payload || drifted.length > 0
+      : observed === null || driftedChains(payload, observed).length > 0;
     mem.payload = null;
     mem.jumpsEnsured = false;
     await client.restore(withJumpRules(d.iptables, missing), { noflush: true });
     mem.payload = payload;
     mem.jumpsEnsured = needJumps || hadEnsured;
-    tally.ops.push('restore', ...missing.map(() => 'insert-rule'));
+    tally.ops.push(...(changes ? ['restore'] : []), ...missing.map(() => 'insert-rule'));
     // The restore rewrote every declared chain and put back every missing jump: the drift is repaired now.
     const repaired = drifted.length + (hadEnsured ? missing.length : 0);
     tally.repaired += repaired;
