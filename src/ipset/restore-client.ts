@@ -18,6 +18,8 @@ export interface RestoreIpsetClientOptions {
    * and the call rejects with `ETIMEDOUT`. Measured in the user-mode Linux
    * sandbox, which makes the tool very slow: 100,000 adds in one restore take
    * about 28 s and `ipset save` of them 19 s (10,000: a tenth of that).
+   * The kill reaches the ipset process itself (it does not fork); a wrapper
+   * script in its place should `exec` it, or its children keep the call waiting.
    */
   readonly timeoutMs?: number;
 }
