@@ -66,10 +66,15 @@ function observedForm(shape: SetShape, entry: string): string {
  * likewise validates each entry and skips (logs) the bad ones; here a bad entry
  * must never reach the restore, where it would stop every line after it.
  */
-function desiredForms(set: IpSet): { entries: Set<string>; invalid: InvalidEntryError[] } {
+function desiredForms(set: IpSet, printed: ReadonlySet<string>): { entries: Set<string>; invalid: InvalidEntryError[] } {
   const entries = new Set<string>();
   const invalid: InvalidEntryError[] = [];
   for (const e of set.entries) {
+    // Text the kernel printed is valid and in kernel form already: no need to parse it.
+    if (printed.has(e)) {
+      entries.add(e);
+      continue;
+    }
     const r = canonicalElement(set, e);
     if (r.ok) entries.add(r.element);
     else invalid.push(new InvalidEntryError(set.name, e, r.message));
@@ -102,14 +107,15 @@ export function diffIpsets(desired: readonly IpSet[], observed: readonly Observe
       conflicts.push(conflict);
       continue;
     }
-    const d = desiredForms(want);
+    const printed = new Set(current?.entries ?? []);
+    const d = desiredForms(want, printed);
     invalid.push(...d.invalid);
     result.set(want.name, d.entries);
     if (!current) {
       creates.push(want.name);
       lines.push(createLine(want));
     }
-    const present = new Set((current?.entries ?? []).map((e) => observedForm(want, e)));
+    const present = new Set([...printed].map((e) => (d.entries.has(e) ? e : observedForm(want, e))));
     for (const e of [...present].filter((x) => !d.entries.has(x)).sort(byString)) {
       dels.push({ set: want.name, entry: e });
       lines.push(delLine(want.name, e));
