@@ -103,7 +103,6 @@ export function applyCommand(): Command {
         const summary = {
           writes: Object.values(ops).reduce((x, y) => x + y, 0),
           ops,
-          repaired: Object.fromEntries(report.results.map((r) => [r.subsystem, r.repaired])),
           ok: report.ok,
           durationMs: Math.round(performance.now() - started),
         };

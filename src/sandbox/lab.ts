@@ -86,6 +86,9 @@ export class Lab {
     await ipBatch([
       `link add ${hostIf} type veth peer name eth0 netns ${netns}`,
       `link set ${hostIf} master ${this.bridge}`,
+      // As a CNI bridge plugin does (hairpinMode): a pod reaching itself through a
+      // Service gets its own packets back out of the port they came in on.
+      `link set ${hostIf} type bridge_slave hairpin on`,
       `link set ${hostIf} up`,
     ]);
     await ipBatch([
