@@ -3,6 +3,8 @@
 // `ipset list`/`ipset save` prints (kube-proxy's Entry.String()), so desired and
 // observed sets compare as plain strings.
 
+import { canonicalElement } from './element.ts';
+
 /** The set types kube-proxy's IPVS mode creates. */
 export type IpSetType = 'hash:ip' | 'hash:ip,port' | 'hash:ip,port,ip' | 'hash:ip,port,net' | 'bitmap:port';
 
@@ -42,7 +44,11 @@ export function ipPortIpEntry(ip: string, protocol: EntryProtocol, port: number,
 
 /** `hash:ip,port,net` entry: `1.2.3.4,tcp:80,10.0.0.0/8`. */
 export function ipPortNetEntry(ip: string, protocol: EntryProtocol, port: number, cidr: string): string {
-  return `${ip},${protocol}:${port},${cidr}`;
+  const text = `${ip},${protocol}:${port},${cidr}`;
+  // In the form the kernel prints it (a /32 or /128 net loses its suffix), so
+  // plan shows exactly what the kernel will hold.
+  const canonical = canonicalElement({ type: 'hash:ip,port,net', family: ip.includes(':') ? 'inet6' : 'inet' }, text);
+  return canonical.ok ? canonical.element : text;
 }
 
 /** The `create` options of a set as `ipset save` would restore them. */
