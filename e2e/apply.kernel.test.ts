@@ -5,10 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { service, slice, node } from '../src/model/builders.ts';
 import { readHostAddresses } from '../src/netif/host-addresses.ts';
+import { cli, expectKernelEqualsPlan as kernelStateEqualsPlan } from './kernel-state.ts';
 import { loadManifests } from '../src/cli/manifest-files.ts';
 import { defaultProxyConfig } from '../src/config/types.ts';
 import { ClusterState } from '../src/model/cluster-state.ts';
@@ -19,7 +19,6 @@ import { hostFamilies, openKernel } from '../src/sync/kernel.ts';
 import { run, CommandError } from '../src/sandbox/exec.ts';
 import { type ExternalHost, Lab, type Pod } from '../src/sandbox/lab.ts';
 
-const cli = fileURLToPath(new URL('../bin/ipvs-proxy', import.meta.url));
 const nodeName = 'sandbox';
 
 let lab: Lab;
@@ -62,35 +61,8 @@ function writeManifests(webBackends: Pod[]): void {
   writeFileSync(join(dir, 'objects.yaml'), objects.map((o) => stringify(o)).join('---\n'));
 }
 
-async function planJson(): Promise<{ virtualServers: unknown[]; ipsets: { name: string; entries: string[] }[]; addresses: string[] }> {
-  const nodeIps = await readHostAddresses();
-  const args = ['plan', '-f', dir, '--node-name', nodeName, '-o', 'json', ...nodeIps.flatMap((ip) => ['--node-ip', ip])];
-  return JSON.parse(await run(cli, args)) as never;
-}
-
-/** What the kernel holds, in plan's shapes. */
-async function kernelState(): Promise<{ virtualServers: unknown[]; ipsets: Map<string, string[]>; addresses: string[] }> {
-  const list = JSON.parse(await run(cli, ['ipvs', 'list', '--json'])) as { virtualServers: { realServers: Record<string, unknown>[] }[] };
-  // Connection counts move with traffic; plan has none.
-  for (const v of list.virtualServers) for (const r of v.realServers) { r.activeConnections = 0; r.inactiveConnections = 0; }
-  const sets = new Map<string, string[]>();
-  for (const line of (await run('ipset', ['save'])).split('\n')) {
-    const [verb, name, entry] = line.split(' ');
-    if (verb === 'create' && name) sets.set(name, []);
-    if (verb === 'add' && name && entry) sets.get(name)?.push(entry);
-  }
-  for (const v of sets.values()) v.sort();
-  const addr = JSON.parse(await run('ip', ['-j', 'addr', 'show', 'dev', 'kube-ipvs0'])) as { addr_info: { local: string; scope: string }[] }[];
-  const addresses = (addr[0]?.addr_info ?? []).filter((a) => a.scope !== 'link').map((a) => a.local).sort();
-  return { virtualServers: list.virtualServers, ipsets: sets, addresses };
-}
-
 async function expectKernelEqualsPlan(): Promise<void> {
-  const plan = await planJson();
-  const k = await kernelState();
-  expect(k.virtualServers).toEqual(plan.virtualServers);
-  for (const s of plan.ipsets) expect({ set: s.name, entries: k.ipsets.get(s.name) }).toEqual({ set: s.name, entries: [...s.entries].sort() });
-  expect(k.addresses).toEqual([...plan.addresses].sort());
+  await kernelStateEqualsPlan(dir, nodeName);
 }
 
 beforeAll(async () => {

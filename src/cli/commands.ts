@@ -4,9 +4,11 @@ import type { Command } from './command.ts';
 import { devApiserverCommand } from './dev-apiserver.ts';
 import { ipvsListCommand } from './ipvs-list.ts';
 import { planCommand } from './plan.ts';
+import { runCommand } from './run.ts';
 
 /** Every subcommand of the binary, in the order `--help` lists them. */
 export const commands: readonly Command[] = [
+  runCommand(),
   planCommand(),
   applyCommand(),
   cleanupCommand(),
