@@ -1,0 +1,115 @@
+import { execa } from 'execa';
+import { KernelError } from '../netlink/errors.ts';
+import type { ConntrackClient } from './client.ts';
+import { PartialDeleteError, PartialListError } from './errors.ts';
+import { classifyStderr, deleteBatch, listArgs, parseFlowLine, parseFlowLines, summaryCount } from './text.ts';
+import { type Family, type Flow, type FlowFilter, type FlowProtocol, filterKey } from './types.ts';
+
+/** What one run of the tool produced. `exitCode` is null when it did not exit by itself. */
+export interface RunResult {
+  readonly exitCode: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly timedOut: boolean;
+  /** Set when the process could not start (e.g. `ENOENT`: the tool is not installed). */
+  readonly spawnError: string | null;
+}
+
+/** Runs a command; never rejects (failures are in the result). The seam host tests replace. */
+export type Runner = (file: string, args: readonly string[], opts: { input?: string; timeoutMs: number }) => Promise<RunResult>;
+
+/** The real runner: execa, no shell, stdin from `input`, killed after `timeoutMs`. */
+export const execaRunner: Runner = async (file, args, opts) => {
+  const r = await execa(file, [...args], {
+    reject: false, timeout: opts.timeoutMs, stripFinalNewline: false, maxBuffer: 512 * 1024 * 1024,
+    ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
+  });
+  const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+  return {
+    exitCode: r.exitCode ?? null, stdout: text(r.stdout), stderr: text(r.stderr), timedOut: r.timedOut,
+    spawnError: r.exitCode === undefined && !r.timedOut ? (r.code ?? 'spawn failed') : null,
+  };
+};
+
+export interface ExecConntrackOptions {
+  /** The tool (default `conntrack`, found on PATH). */
+  readonly binary?: string;
+  /** Kill a run after this long (default 30 s: a dump of a full table takes seconds). */
+  readonly timeoutMs?: number;
+  readonly run?: Runner;
+}
+
+// `conntrack -R FILE` reads one command per line. Stdin is named by its /proc
+// path because `-R -` opens /dev/stdin, which minimal roots (the sandbox, some
+// containers) do not have.
+const stdinPath = '/proc/self/fd/0';
+
+/**
+ * ConntrackClient over the `conntrack` tool (conntrack-tools, which talks
+ * ctnetlink to the kernel): one `conntrack -L` per list, one `conntrack -R`
+ * batch of `-D` commands per delete, each with a timeout (`ETIMEDOUT`). A
+ * missing tool rejects with `EOPNOTSUPP`; kernel errors keep their errno name
+ * (see ConntrackClient).
+ */
+export class ExecConntrack implements ConntrackClient {
+  private readonly binary: string;
+  private readonly timeoutMs: number;
+  private readonly run: Runner;
+
+  constructor(opts: ExecConntrackOptions = {}) {
+    this.binary = opts.binary ?? 'conntrack';
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.run = opts.run ?? execaRunner;
+  }
+
+  async list(family: Family, protocol: FlowProtocol): Promise<Flow[]> {
+    const object = `${family}/${protocol}`;
+    const r = await this.exec(listArgs(family, protocol), 'list', object);
+    if (r.exitCode !== 0) {
+      const code = classifyStderr(r.stderr, r.exitCode) ?? 'EIO';
+      if (code === 'EINTR') throw new PartialListError('list', object, readablePrefix(r.stdout), r.stderr.trim());
+      throw new KernelError(code, 'list', object, r.stderr.trim());
+    }
+    const flows = parseFlowLines(r.stdout);
+    // The summary counts what the tool printed; a mismatch means we misread its output.
+    const shown = summaryCount(r.stderr, 'shown');
+    if (shown !== null && shown !== flows.length) {
+      throw new KernelError('EBADMSG', 'list', object, `the tool showed ${shown} flows, ${flows.length} were read`);
+    }
+    return flows.filter((f) => f.family === family && f.protocol === protocol);
+  }
+
+  async delete(filters: readonly FlowFilter[]): Promise<number> {
+    const unique = [...new Map(filters.map((f) => [filterKey(f), f])).values()];
+    if (unique.length === 0) return 0;
+    const object = `${unique.length} filters`;
+    const r = await this.exec(['-R', stdinPath], 'delete', object, deleteBatch(unique));
+    // In batch mode the tool prints each deleted flow and no summary; a line that
+    // deletes nothing is not a failure there (a single `-D` would exit 1).
+    const deleted = r.stdout.split('\n').filter((l) => l.trim() !== '').length;
+    if (r.exitCode === 0) return deleted;
+    const code = classifyStderr(r.stderr, r.exitCode) ?? 'EIO';
+    throw new PartialDeleteError(code, 'delete', object, deleted, r.stderr.trim());
+  }
+
+  private async exec(args: string[], op: string, object: string, input?: string): Promise<RunResult> {
+    const r = await this.run(this.binary, args, { timeoutMs: this.timeoutMs, ...(input !== undefined ? { input } : {}) });
+    if (r.timedOut) throw new KernelError('ETIMEDOUT', op, object, `${this.binary} killed after ${this.timeoutMs} ms`);
+    if (r.spawnError !== null) throw new KernelError('EOPNOTSUPP', op, object, `cannot run ${this.binary}: ${r.spawnError}`);
+    return r;
+  }
+}
+
+/** The flows of the leading well-formed lines of `stdout` (a run cut short may end mid-line). */
+function readablePrefix(stdout: string): Flow[] {
+  const flows: Flow[] = [];
+  for (const line of stdout.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      flows.push(parseFlowLine(line));
+    } catch {
+      break;
+    }
+  }
+  return flows;
+}
