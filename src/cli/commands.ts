@@ -1,6 +1,7 @@
 import { applyCommand } from './apply.ts';
 import { cleanupCommand } from './cleanup.ts';
 import type { Command } from './command.ts';
+import { demoCommand } from './demo.ts';
 import { devApiserverCommand } from './dev-apiserver.ts';
 import { ipvsListCommand } from './ipvs-list.ts';
 import { planCommand } from './plan.ts';
@@ -14,4 +15,5 @@ export const commands: readonly Command[] = [
   cleanupCommand(),
   ipvsListCommand(),
   devApiserverCommand(),
+  demoCommand(),
 ];
