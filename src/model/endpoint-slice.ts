@@ -26,9 +26,14 @@ export interface SliceConversion {
 
 const protocols: readonly string[] = ['TCP', 'UDP', 'SCTP'];
 
-function hintNames(v: unknown): string[] {
-  const names = (list(v) ?? []).map((h) => str(record(h)?.name)).filter((n): n is string => n !== undefined && n !== '');
-  return [...new Set(names)].sort();
+/** Shared by every endpoint without hints (most of them): one array, not one per endpoint. */
+const noHints: readonly string[] = Object.freeze([]);
+
+function hintNames(v: unknown): readonly string[] {
+  const items = list(v);
+  if (!items || items.length === 0) return noHints;
+  const names = items.map((h) => str(record(h)?.name)).filter((n): n is string => n !== undefined && n !== '');
+  return names.length ? [...new Set(names)].sort() : noHints;
 }
 
 function readEndpoint(raw: unknown, family: IpFamily, field: string, object: string, warnings: Warning[]): Omit<Endpoint, 'port'> | undefined {
