@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 import { DevApiServer } from '../src/apiserver/server.ts';
 import { call } from '../src/apiserver/testing.ts';
 import { node, service, slice } from '../src/model/builders.ts';
-import { run } from '../src/sandbox/exec.ts';
+import { type CommandError, run } from '../src/sandbox/exec.ts';
 import { Lab, type Pod } from '../src/sandbox/lab.ts';
 import { sendRequests } from '../src/sandbox/requests.ts';
 import { cli, expectKernelEqualsPlan } from './kernel-state.ts';
@@ -154,6 +154,17 @@ describe('ipvs-proxy run against the local API server', () => {
     const healthz = await fetch('http://127.0.0.1:10256/healthz');
     expect(healthz.status).toBe(200);
     expect((await healthz.json() as { healthy: boolean }).healthy).toBe(true);
+  }, 60_000);
+
+  it('explains a Service: desired vs kernel, and the difference after tampering', async () => {
+    const ok = await run(cli, ['explain', 'default/stable']);
+    expect(ok).toContain('differences: none (the kernel matches)');
+    expect(ok).toContain(`-> ${pods[2]!.ip}:8080 masq weight 1`);
+    await run('ipvsadm', ['-d', '-t', '10.96.0.50:80', '-r', `${pods[2]!.ip}:8080`]);
+    const drifted = await run(cli, ['explain', 'default/stable']).then(() => 'exit 0', (err: CommandError) => err.stdout);
+    expect(drifted).toContain(`real server ${pods[2]!.ip}:8080 missing`);
+    // Put it back as the agent would (its next full sync would too).
+    await run('ipvsadm', ['-a', '-t', '10.96.0.50:80', '-r', `${pods[2]!.ip}:8080`, '-m', '-w', '1']);
   }, 60_000);
 
   it('rides out closed streams, expired watches and an API server restart without flushing', async () => {

@@ -3,6 +3,7 @@ import { cleanupCommand } from './cleanup.ts';
 import type { Command } from './command.ts';
 import { demoCommand } from './demo.ts';
 import { devApiserverCommand } from './dev-apiserver.ts';
+import { explainCommand } from './explain.ts';
 import { ipvsListCommand } from './ipvs-list.ts';
 import { planCommand } from './plan.ts';
 import { runCommand } from './run.ts';
@@ -14,6 +15,7 @@ export const commands: readonly Command[] = [
   applyCommand(),
   cleanupCommand(),
   ipvsListCommand(),
+  explainCommand(),
   devApiserverCommand(),
   demoCommand(),
 ];

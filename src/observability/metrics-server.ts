@@ -15,7 +15,7 @@ export interface MetricsServerOptions {
   readonly registry: Registry;
   readonly logger: Logger;
   /** JSON for /debug/state; 404 when absent. May be async; a rejection answers 500. */
-  readonly debugState?: () => unknown;
+  readonly debugState?: (query: URLSearchParams) => unknown;
   /** Configuration for /configz; 404 when absent. */
   readonly configz?: () => unknown;
 }
@@ -25,7 +25,7 @@ function send(res: ServerResponse, code: number, body: string, type: string): vo
   res.end(body);
 }
 
-async function route(opts: MetricsServerOptions, path: string, res: ServerResponse): Promise<void> {
+async function route(opts: MetricsServerOptions, path: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
   switch (path) {
     case '/metrics':
       return send(res, 200, await opts.registry.metrics(), opts.registry.contentType);
@@ -37,7 +37,7 @@ async function route(opts: MetricsServerOptions, path: string, res: ServerRespon
       if (opts.configz) return send(res, 200, JSON.stringify({ 'kubeproxy.config.k8s.io': opts.configz() }), 'application/json');
       break;
     case '/debug/state':
-      if (opts.debugState) return send(res, 200, JSON.stringify(await opts.debugState()), 'application/json');
+      if (opts.debugState) return send(res, 200, JSON.stringify(await opts.debugState(query)), 'application/json');
       break;
   }
   send(res, 404, '404 page not found\n', 'text/plain; charset=utf-8');
@@ -50,8 +50,9 @@ async function route(opts: MetricsServerOptions, path: string, res: ServerRespon
 export function startMetricsServer(opts: MetricsServerOptions): Promise<Listening> {
   const log = opts.logger.child({ component: 'metrics-server' });
   return listen(opts.host, opts.port, (req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    route(opts, path, res).catch((err: unknown) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const path = url.pathname;
+    route(opts, path, url.searchParams, res).catch((err: unknown) => {
       log.warn({ err, path }, 'metrics server request failed');
       if (!res.headersSent) send(res, 500, `${err instanceof Error ? err.message : String(err)}\n`, 'text/plain; charset=utf-8');
       else res.end();

@@ -6,11 +6,14 @@ export class CommandError extends Error {
   readonly command: readonly string[];
   readonly exitCode: number | null;
   readonly stderr: string;
-  constructor(command: readonly string[], exitCode: number | null, stderr: string) {
+  /** What the command printed on stdout before failing. */
+  readonly stdout: string;
+  constructor(command: readonly string[], exitCode: number | null, stderr: string, stdout = '') {
     super(`${command.join(' ')} failed (exit ${exitCode ?? 'signal'}): ${stderr.trim()}`);
     this.command = command;
     this.exitCode = exitCode;
     this.stderr = stderr;
+    this.stdout = stdout;
   }
 }
 
@@ -24,7 +27,7 @@ export function run(cmd: string, args: readonly string[], opts: { input?: string
       (err, stdout, stderr) => {
         if (err) {
           const code = typeof err.code === 'number' ? err.code : null;
-          reject(new CommandError([cmd, ...args], code, `${stderr}${err.killed ? ' (timed out)' : ''}`));
+          reject(new CommandError([cmd, ...args], code, `${stderr}${err.killed ? ' (timed out)' : ''}`, stdout));
         } else {
           resolve(stdout);
         }

@@ -10,7 +10,10 @@ import type { ProxyConfig } from '../config/types.ts';
 import { ServiceHealthServer } from '../healthcheck/service-health.ts';
 import { ClusterInformers } from '../informers/cluster-informers.ts';
 import type { Backend } from '../iptables/types.ts';
+import { type TableEntry, toJson } from '../ipvs/format.ts';
 import { readTable } from '../ipvs/table.ts';
+import type { RealServerStatus, VirtualServerStatus } from '../ipvs/types.ts';
+import { isNotFound } from '../netlink/errors.ts';
 import { ClusterState, objectId } from '../model/cluster-state.ts';
 import { buildLocalNode, fromNode, type LocalNode } from '../model/node.ts';
 import { type Warning, formatWarning } from '../model/types.ts';
@@ -24,6 +27,7 @@ import { localReadyEndpoints } from '../reconciler/local-endpoints.ts';
 import type { DesiredState } from '../reconciler/types.ts';
 import { type SyncReport, SyncEngine } from './engine.ts';
 import { type Kernel, hostFamilies, openKernel } from './kernel.ts';
+import { type Explanation, type ServiceView, desiredView, diffViews } from './explain.ts';
 import { SyncLoop } from './sync-loop.ts';
 
 export interface AgentOptions {
@@ -155,9 +159,15 @@ export class Agent {
     this.log.info({}, 'stopped; kernel state left in place');
   }
 
-  /** Small JSON for /debug/state. */
-  debugState(): unknown {
+  /**
+   * /debug/state: with `?service=ns/name`, that Service's desired and actual
+   * kernel state and their difference (what `ipvs-proxy explain` prints);
+   * otherwise a summary of the agent.
+   */
+  async debugState(query: URLSearchParams = new URLSearchParams()): Promise<unknown> {
+    const service = query.get('service');
     const desired = this.engine.desired();
+    if (service) return this.explain(desired, service);
     return {
       node: { name: this.node.name, addresses: this.node.localAddresses, families: this.kernel.families },
       syncs: this.syncs,
@@ -171,13 +181,39 @@ export class Agent {
     };
   }
 
+  private async explain(desired: DesiredState, service: string): Promise<Explanation> {
+    const { ports, vsKeys, view } = desiredView(desired, service);
+    const table: TableEntry<VirtualServerStatus, RealServerStatus>[] = [];
+    const wanted = new Map(desired.families.flatMap((f) => [...f.virtualServers.entries()]));
+    for (const key of vsKeys) {
+      const id = wanted.get(key)?.virtualServer;
+      if (!id) continue;
+      try {
+        const vs = await this.kernel.ipvsClient.getVirtualServer(id);
+        table.push({ virtualServer: vs, realServers: await this.kernel.ipvsClient.listRealServers(vs) });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    const sets = await this.kernel.ipsetClient.list();
+    const present = new Set(sets.flatMap((s) => s.entries.map((e) => `${s.name} ${e}`)));
+    const link = await this.kernel.netifClient.getLink('kube-ipvs0').catch(() => null);
+    const bound = link ? new Set((await this.kernel.netifClient.listAddresses({ ifindex: link.index })).map((a) => a.address)) : new Set<string>();
+    const actual: ServiceView = {
+      virtualServers: toJson(table).virtualServers,
+      setEntries: view.setEntries.filter((e) => present.has(`${e.set} ${e.entry}`)),
+      addresses: view.addresses.filter((a) => bound.has(a)),
+    };
+    return { service, servicePorts: ports, desired: view, actual, differences: diffViews(view, actual) };
+  }
+
   private async startServers(): Promise<void> {
     const c = this.o.config;
     const m = hostPort(c.metricsBindAddress, 10249);
     if (m.port !== 0) {
       this.servers.push(await startMetricsServer({
         host: m.host, port: m.port, registry: this.metrics.registry, logger: this.o.logger,
-        debugState: () => this.debugState(), configz: () => c,
+        debugState: (q) => this.debugState(q), configz: () => c,
       }));
     }
     const h = hostPort(c.healthzBindAddress, 10256);

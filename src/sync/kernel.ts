@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { ProxyConfig } from '../config/types.ts';
 import { IpsetApplier } from '../ipset/applier.ts';
+import type { IpsetClient } from '../ipset/client.ts';
 import { RestoreIpsetClient } from '../ipset/restore-client.ts';
 import { IptablesApplier } from '../iptables/applier.ts';
 import { detectBackend, type BackendChoice } from '../iptables/backend.ts';
@@ -15,6 +16,7 @@ import type { IpvsClient } from '../ipvs/client.ts';
 import { NetlinkIpvsClient } from '../ipvs/netlink-client.ts';
 import type { IpFamily } from '../model/types.ts';
 import { NetifApplier } from '../netif/applier.ts';
+import type { NetifClient } from '../netif/client.ts';
 import { RtNetlinkClient } from '../netif/rtnetlink-client.ts';
 import { ProcSysctl } from '../netif/sysctl.ts';
 import { parseCidr } from '../model/ip.ts';
@@ -28,6 +30,8 @@ export interface Kernel {
   readonly stages: readonly Stage[];
   readonly ipvsClient: IpvsClient;
   readonly ipvs: IpvsApplier;
+  readonly ipsetClient: IpsetClient;
+  readonly netifClient: NetifClient;
   readonly iptablesBackend: BackendChoice;
   /** Releases sockets; kernel state is left as it is. */
   close(): void;
@@ -58,8 +62,9 @@ export async function openKernel(opts: { config: ProxyConfig; families: readonly
     logger.info({ backend: backend.backend, reason: backend.reason }, 'iptables backend');
     const ipvs = new IpvsApplier(ipvsClient, logger);
     netifClient = RtNetlinkClient.open();
+    const ipsetClient = new RestoreIpsetClient();
     const stages: Stage[] = [
-      ipsetStage(new IpsetApplier(new RestoreIpsetClient(), logger)),
+      ipsetStage(new IpsetApplier(ipsetClient, logger)),
       iptablesStage(new IptablesApplier(families.map((family) => new ExecIptables({ family, backend: backend.backend })), logger)),
       netifStage(new NetifApplier({ client: netifClient, sysctl: new ProcSysctl(), logger }), config.ipvs.strictARP),
       ipvsStage(ipvs, () => families.map((f) => ({
@@ -69,7 +74,7 @@ export async function openKernel(opts: { config: ProxyConfig; families: readonly
     ];
     const netif = netifClient;
     return {
-      families, stages, ipvsClient, ipvs, iptablesBackend: backend,
+      families, stages, ipvsClient, ipvs, ipsetClient, netifClient: netif, iptablesBackend: backend,
       close: () => { ipvsClient.close(); netif.close(); },
     };
   } catch (err) {
