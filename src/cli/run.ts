@@ -6,6 +6,7 @@ import { parseDuration } from '../config/duration.ts';
 import { Agent } from '../sync/agent.ts';
 import { loadAgentConfig, nodeName } from './agent-config.ts';
 import { cleanupCommand } from './cleanup.ts';
+import { initOnly } from './init-only.ts';
 import { type Command, UsageError } from './command.ts';
 import { explainKernelError } from './ipvs-list.ts';
 
@@ -18,6 +19,7 @@ flags and --config KubeProxyConfiguration unchanged (see docs/config.md), e.g.
   --hostname-override NAME           node name (default: $NODE_NAME, then the hostname)
   --config FILE                      KubeProxyConfiguration (mode: ipvs)
   --cleanup                          remove everything programmed, then exit
+  --init-only                        privileged setup (modules, sysctls, kube-ipvs0), then exit
 ipvs-proxy's own:
   --iptables-backend legacy|nft      skip backend detection
   --drain-check-period DURATION      how often drained real servers are checked (default 1m)
@@ -72,6 +74,7 @@ export function runCommand(): Command {
       const loaded = loadAgentConfig(a.rest, io, 'run');
       if (!loaded) return 2;
       if (loaded.options.cleanup) return cleanupCommand().run(a.rest, io);
+      if (loaded.options.initOnly) return initOnly(loaded.config, io);
       const { config, options } = loaded;
       const verbosity = config.logging.verbosity;
       const logger = createLogger({ level: process.env.LOG_LEVEL ?? (verbosity >= 6 ? 'trace' : verbosity >= 4 ? 'debug' : 'info') });
