@@ -1,4 +1,7 @@
 import { execa } from 'execa';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { KernelError } from '../netlink/errors.ts';
 import type { ConntrackClient } from './client.ts';
 import { PartialDeleteError, PartialListError } from './errors.ts';
@@ -36,13 +39,15 @@ export interface ExecConntrackOptions {
   readonly binary?: string;
   /** Kill a run after this long (default 30 s: a dump of a full table takes seconds). */
   readonly timeoutMs?: number;
+  /** Where delete batches are written for `conntrack -R` (default the OS temp directory). */
+  readonly tmpDir?: string;
   readonly run?: Runner;
 }
 
-// `conntrack -R FILE` reads one command per line. Stdin is named by its /proc
-// path because `-R -` opens /dev/stdin, which minimal roots (the sandbox, some
-// containers) do not have.
-const stdinPath = '/proc/self/fd/0';
+// `conntrack -R FILE` reads one command per line from a file it opens by name.
+// Stdin does not do: `-R -` opens /dev/stdin, which minimal roots (the sandbox,
+// some containers) lack, and /proc/self/fd/0 cannot be opened when stdin is
+// the socket Node gives a child. So the batch goes through a private temp file.
 
 /**
  * ConntrackClient over the `conntrack` tool (conntrack-tools, which talks
@@ -55,11 +60,13 @@ export class ExecConntrack implements ConntrackClient {
   private readonly binary: string;
   private readonly timeoutMs: number;
   private readonly run: Runner;
+  private readonly tmpDir: string;
 
   constructor(opts: ExecConntrackOptions = {}) {
     this.binary = opts.binary ?? 'conntrack';
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.run = opts.run ?? execaRunner;
+    this.tmpDir = opts.tmpDir ?? tmpdir();
   }
 
   async list(family: Family, protocol: FlowProtocol): Promise<Flow[]> {
@@ -83,13 +90,30 @@ export class ExecConntrack implements ConntrackClient {
     const unique = [...new Map(filters.map((f) => [filterKey(f), f])).values()];
     if (unique.length === 0) return 0;
     const object = `${unique.length} filters`;
-    const r = await this.exec(['-R', stdinPath], 'delete', object, deleteBatch(unique));
+    const r = await this.withBatchFile(deleteBatch(unique), 'delete', object,
+      (file) => this.exec(['-R', file], 'delete', object));
     // In batch mode the tool prints each deleted flow and no summary; a line that
     // deletes nothing is not a failure there (a single `-D` would exit 1).
     const deleted = r.stdout.split('\n').filter((l) => l.trim() !== '').length;
     if (r.exitCode === 0) return deleted;
     const code = classifyStderr(r.stderr, r.exitCode) ?? 'EIO';
     throw new PartialDeleteError(code, 'delete', object, deleted, r.stderr.trim());
+  }
+
+  /** Writes `text` to a fresh private file, runs `fn` with its path, then removes it. */
+  private async withBatchFile<T>(text: string, op: string, object: string, fn: (file: string) => Promise<T>): Promise<T> {
+    let dir: string;
+    try {
+      dir = await mkdtemp(join(this.tmpDir, 'ipvs-proxy-conntrack-'));
+      await writeFile(join(dir, 'batch'), text, { mode: 0o600 });
+    } catch (err) {
+      throw new KernelError('EIO', op, object, `cannot write the batch file: ${String(err)}`);
+    }
+    try {
+      return await fn(join(dir, 'batch'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   private async exec(args: string[], op: string, object: string, input?: string): Promise<RunResult> {

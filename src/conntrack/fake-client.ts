@@ -98,7 +98,7 @@ export class FakeConntrack implements ConntrackClient {
       this.log.push({ op: 'insert', object, deleted: 0 });
       return Promise.resolve();
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
 
@@ -113,7 +113,7 @@ export class FakeConntrack implements ConntrackClient {
       }
       return Promise.resolve(flows);
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
 
@@ -141,7 +141,7 @@ export class FakeConntrack implements ConntrackClient {
       }
       return Promise.resolve(total);
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
 
