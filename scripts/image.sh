@@ -106,10 +106,14 @@ path-exclude /usr/share/info/*
 path-exclude /usr/share/locale/*
 path-exclude /usr/share/lintian/*
 EOF
-  find "$rootfs/usr/share/doc" -mindepth 2 ! -name copyright ! -type d -delete 2>/dev/null || true
-  rm -rf "$rootfs/usr/share/man/"* "$rootfs/usr/share/info/"* "$rootfs/usr/share/locale/"* \
-         "$rootfs/var/cache/apt/"*.bin "$rootfs/var/cache/apt/archives/"*.deb "$rootfs/var/lib/apt/lists/"* \
-         "$rootfs/var/log/"* "$rootfs/dev/"* "$rootfs/proc/"* "$rootfs/sys/"* "$rootfs/run/"* "$rootfs/tmp/"*
+  # Relative paths inside the rootfs: never the host's /dev or /proc.
+  (
+    cd "$rootfs"
+    find usr/share/doc -mindepth 2 ! -name copyright ! -type d -delete 2>/dev/null || true
+    rm -rf usr/share/man/* usr/share/info/* usr/share/locale/* \
+           var/cache/apt/*.bin var/cache/apt/archives/*.deb var/lib/apt/lists/* \
+           var/log/* dev/* proc/* sys/* run/* tmp/*
+  )
   # The build runs "apt-get update" first; debootstrap's sources list is the mirror.
   echo "deb $DEBIAN_MIRROR bookworm main" >"$rootfs/etc/apt/sources.list"
 
@@ -137,10 +141,10 @@ fi
 # ---- the image ----
 # npm in the build stage uses the host's registry and, when the host's npm has one,
 # its CA file (a TLS-inspecting proxy's CA is not in Node's bundled store).
-set -- --build-arg NPM_CONFIG_REGISTRY="$(npm config get registry 2>/dev/null)"
+set -- --build-arg NPM_REGISTRY="$(npm config get registry 2>/dev/null)"
 cafile=$(npm config get cafile 2>/dev/null || true)
 case "$cafile" in
-  /*) [ -f "$cafile" ] && set -- "$@" --volume "$cafile:/etc/npm-build-ca.crt:ro" --build-arg NPM_CONFIG_CAFILE=/etc/npm-build-ca.crt ;;
+  /*) [ -f "$cafile" ] && set -- "$@" --volume "$cafile:/etc/npm-build-ca.crt:ro" --build-arg NPM_CAFILE=/etc/npm-build-ca.crt ;;
 esac
 version=$("$node_bin" -p 'require("./package.json").version')
 revision=$(git rev-parse HEAD 2>/dev/null || echo unknown)
@@ -159,7 +163,9 @@ ctr=$(bah from -q "$IMAGE")
 got=$(bah run --isolation chroot "$ctr" -- ipvs-proxy --version) || die "ipvs-proxy --version failed inside $IMAGE"
 [ "$got" = "ipvs-proxy $version" ] || die "ipvs-proxy --version printed '$got', expected 'ipvs-proxy $version'"
 echo "$got"
-for tool in "ipset --version" "iptables-legacy --version" "iptables-nft --version" "iptables-legacy-restore --version" \
+# Versions printed without asking the kernel (`ipset --version` asks it, and the
+# build sandbox has no CAP_NET_ADMIN).
+for tool in "ipset --help" "iptables-legacy --version" "iptables-nft --version" "iptables-legacy-restore --version" \
             "iptables-nft-restore --version" "ip6tables-legacy-restore --version" "conntrack --version" "ip -V" "modprobe --version"; do
   # shellcheck disable=SC2086
   out=$(bah run --isolation chroot "$ctr" -- $tool 2>&1) || die "'$tool' failed inside $IMAGE: $out"

@@ -41,6 +41,14 @@ describe('Dockerfile', () => {
     expect(instructions.filter((l) => l.startsWith('ENTRYPOINT'))).toEqual(['ENTRYPOINT ["/usr/local/bin/ipvs-proxy", "run"]']);
   });
 
+  it('declares every build argument scripts/image.sh passes', () => {
+    const script = readFileSync(join(repoRoot, 'scripts', 'image.sh'), 'utf8');
+    const passed = [...script.matchAll(/--build-arg ([A-Z_]+)=/g)].map((m) => m[1]).sort();
+    const declared = instructions.filter((l) => l.startsWith('ARG ')).map((l) => l.slice(4).split('=')[0]);
+    expect(passed).toEqual(['BASE_IMAGE', 'CREATED', 'NPM_CAFILE', 'NPM_REGISTRY', 'REVISION', 'VERSION']);
+    for (const arg of passed) expect({ arg, declared: declared.includes(arg) }).toEqual({ arg, declared: true });
+  });
+
   it('builds from a context of only what it copies', () => {
     const ignore = readFileSync(join(repoRoot, '.dockerignore'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
     expect(ignore[0]).toBe('*');
