@@ -10,7 +10,9 @@ export type { Logger } from 'pino';
 export function createLogger(opts: { level?: string; destination?: NodeJS.WritableStream } = {}): Logger {
   const options = {
     level: opts.level ?? process.env.LOG_LEVEL ?? 'info',
-    base: { component: 'ipvs-proxy' },
+    // Components log under their own `component` (logger.child); the program is `name`.
+    name: 'ipvs-proxy',
+    base: {},
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
   };
