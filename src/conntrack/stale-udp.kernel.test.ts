@@ -79,7 +79,8 @@ beforeAll(async () => {
   // kube-proxy's IPVS settings (src/netif/sysctl-settings.ts).
   for (const s of sysctls) await writeFile(`/proc/sys/${s}`, '1');
   lab = await Lab.create({ prefix: 'ct', bridge: 'ctbr0', podNet: '10.245.0' });
-  [podA, podB, client] = await Promise.all([lab.addPod('a'), lab.addPod('b'), lab.addPod('client')]) as [Pod, Pod, Pod];
+  const pods = await Promise.all([lab.addPod('a'), lab.addPod('b'), lab.addPod('client')]);
+  [podA, podB, client] = [pods[0], pods[1], pods[2]];
   await run('ip', ['link', 'add', link, 'type', 'dummy']);
   for (const v of [vipIpvs, vipDnat]) await run('ip', ['addr', 'add', `${v}/32`, 'dev', link]);
   await run('iptables-legacy', invalidRule('-I'));
