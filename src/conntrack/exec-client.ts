@@ -19,13 +19,12 @@ export interface RunResult {
 }
 
 /** Runs a command; never rejects (failures are in the result). The seam host tests replace. */
-export type Runner = (file: string, args: readonly string[], opts: { input?: string; timeoutMs: number }) => Promise<RunResult>;
+export type Runner = (file: string, args: readonly string[], opts: { timeoutMs: number }) => Promise<RunResult>;
 
-/** The real runner: execa, no shell, stdin from `input`, killed after `timeoutMs`. */
+/** The real runner: execa, no shell, no stdin, killed after `timeoutMs`. */
 export const execaRunner: Runner = async (file, args, opts) => {
   const r = await execa(file, [...args], {
-    reject: false, timeout: opts.timeoutMs, stripFinalNewline: false, maxBuffer: 512 * 1024 * 1024,
-    ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
+    reject: false, timeout: opts.timeoutMs, stripFinalNewline: false, maxBuffer: 512 * 1024 * 1024, stdin: 'ignore',
   });
   const text = (v: unknown): string => (typeof v === 'string' ? v : '');
   return {
@@ -116,8 +115,8 @@ export class ExecConntrack implements ConntrackClient {
     }
   }
 
-  private async exec(args: string[], op: string, object: string, input?: string): Promise<RunResult> {
-    const r = await this.run(this.binary, args, { timeoutMs: this.timeoutMs, ...(input !== undefined ? { input } : {}) });
+  private async exec(args: string[], op: string, object: string): Promise<RunResult> {
+    const r = await this.run(this.binary, args, { timeoutMs: this.timeoutMs });
     if (r.timedOut) throw new KernelError('ETIMEDOUT', op, object, `${this.binary} killed after ${this.timeoutMs} ms`);
     if (r.spawnError !== null) throw new KernelError('EOPNOTSUPP', op, object, `cannot run ${this.binary}: ${r.spawnError}`);
     return r;

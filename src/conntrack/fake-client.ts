@@ -81,7 +81,7 @@ export class FakeConntrack implements ConntrackClient {
    */
   insert(flow: Flow): Promise<void> {
     try {
-      this.check('insert');
+      this.check();
       const object = formatFlow(flow);
       const f: Flow = {
         ...flow,
@@ -104,7 +104,7 @@ export class FakeConntrack implements ConntrackClient {
 
   list(family: Family, protocol: FlowProtocol): Promise<Flow[]> {
     try {
-      this.check('list');
+      this.check();
       const flows = this.flows().filter((f) => f.family === family && f.protocol === protocol);
       const cut = this.interruptNextListAfter;
       if (cut !== null) {
@@ -119,7 +119,7 @@ export class FakeConntrack implements ConntrackClient {
 
   delete(filters: readonly FlowFilter[]): Promise<number> {
     try {
-      this.check('delete');
+      this.check();
       const checked = filters.map((f) => {
         const object = filterKey(f);
         return {
@@ -145,7 +145,7 @@ export class FakeConntrack implements ConntrackClient {
     }
   }
 
-  private check(_op: string): void {
+  private check(): void {
     if (this.failWith) throw this.failWith;
   }
 }
