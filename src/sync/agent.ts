@@ -8,6 +8,8 @@ import type { Logger } from 'pino';
 import { splitHostPort } from '../config/addresses.ts';
 import type { ProxyConfig } from '../config/types.ts';
 import { ServiceHealthServer } from '../healthcheck/service-health.ts';
+import { ConntrackCleaner } from '../conntrack/cleaner.ts';
+import { ExecConntrack } from '../conntrack/exec-client.ts';
 import { ClusterInformers } from '../informers/cluster-informers.ts';
 import type { Backend } from '../iptables/types.ts';
 import { type TableEntry, toJson } from '../ipvs/format.ts';
@@ -67,6 +69,9 @@ export class Agent {
   private readonly warned = new Set<string>();
   private trafficTimer: ReturnType<typeof setInterval> | null = null;
   private healthCheckPorts = 0;
+  /** A UDP Service port changed since the last cleanup of stale UDP conntrack flows. */
+  private udpChanged = false;
+  private readonly conntrack: ConntrackCleaner;
   private syncs = 0;
 
   private constructor(o: AgentOptions, kernel: Kernel, hostAddresses: string[]) {
@@ -87,6 +92,7 @@ export class Agent {
     });
     this.serviceHealth = new ServiceHealthServer({ bindAddresses: ['0.0.0.0'], proxyHealthy: () => this.health.health().healthy, logger: o.logger });
     this.engine = new SyncEngine({ state: this.state, node: this.node, config: o.config, stages: kernel.stages, logger: o.logger });
+    this.conntrack = new ConntrackCleaner(new ExecConntrack(), o.logger, { families: kernel.families.map((f) => (f === 'IPv4' ? 'inet' : 'inet6')) });
     this.loop = new SyncLoop({
       engine: this.engine,
       logger: o.logger,
@@ -241,7 +247,7 @@ export class Agent {
   private onService(old: V1Service | null, cur: V1Service | null): void {
     const change = cur ? this.state.upsertService(cur) : this.state.deleteService(objectId(old ?? {}));
     if (cur) this.warn(`${objectId(cur)}@${cur.metadata?.resourceVersion ?? ''}`, change.warnings);
-    this.engine.markChanged(change.keys);
+    this.noteKeys(change.keys);
     this.metrics.serviceChanged();
     this.loop.trigger();
   }
@@ -250,9 +256,15 @@ export class Agent {
     const change = cur ? this.state.upsertSlice(cur) : this.state.deleteSlice(objectId(old ?? {}));
     if (cur) this.warn(`${objectId(cur)}@${cur.metadata?.resourceVersion ?? ''}`, change.warnings);
     if (triggerTimeMs !== null) this.triggers.push(triggerTimeMs);
-    this.engine.markChanged(change.keys);
+    this.noteKeys(change.keys);
     this.metrics.endpointsChanged();
     this.loop.trigger();
+  }
+
+  private noteKeys(keys: readonly string[]): void {
+    this.engine.markChanged(keys);
+    // ServicePort keys end with the protocol: a UDP port's change needs a conntrack cleanup after the sync.
+    if (keys.some((k) => k.endsWith('/UDP'))) this.udpChanged = true;
   }
 
   private onNode(node: V1Node | null): void {
@@ -281,6 +293,10 @@ export class Agent {
     this.metrics.setPending({ services: 0, endpoints: this.engine.pendingCount });
     const desired = r.desired ?? (this.healthCheckPorts > 0 ? this.engine.desired() : null);
     if (desired) void this.afterDesired(desired);
+    if (this.udpChanged) {
+      this.udpChanged = false;
+      void this.cleanConntrack();
+    }
   }
 
   /** Per-family gauges and health-check node ports from a materialized desired state. */
@@ -299,6 +315,14 @@ export class Agent {
       for (const f of sync.failed) this.log.warn({ service: f.service, port: f.port, err: f.error }, 'cannot serve health check node port');
     } catch (err) {
       this.log.warn({ err }, 'health check node ports failed');
+    }
+  }
+
+  /** kube-proxy's CleanStaleEntries after a sync that changed UDP Service ports. Never rejects. */
+  private async cleanConntrack(): Promise<void> {
+    const r = await this.conntrack.cleanup(this.state.snapshot());
+    for (const f of r.families) {
+      if (!f.skipped) this.metrics.observeConntrackCleanup(f.family === 'inet' ? 'IPv4' : 'IPv6', f.durationMs / 1000, f.deleted);
     }
   }
 
