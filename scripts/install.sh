@@ -9,7 +9,7 @@ cd "$here"
 
 pkgs=""
 [ -x /usr/bin/linux.uml ] || pkgs="$pkgs user-mode-linux"
-for tool in modprobe:kmod ip:iproute2 ipvsadm:ipvsadm ipset:ipset iptables-legacy:iptables openssl:openssl conntrack:conntrack; do
+for tool in modprobe:kmod ip:iproute2 ipvsadm:ipvsadm ipset:ipset iptables-legacy:iptables openssl:openssl conntrack:conntrack shellcheck:shellcheck; do
   bin=${tool%%:*}; pkg=${tool#*:}
   PATH="$PATH:/usr/sbin:/sbin" command -v "$bin" >/dev/null 2>&1 || pkgs="$pkgs $pkg"
 done

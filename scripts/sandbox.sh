@@ -92,7 +92,7 @@ modules="ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_lblc ip_vs_lblcr ip_v
   ip6_tables ip6table_nat ip6table_filter ip6table_mangle
   xt_MASQUERADE xt_mark xt_comment xt_addrtype xt_conntrack xt_physdev xt_tcpudp
   xt_multiport xt_statistic ipt_REJECT ip6t_REJECT
-  nf_conntrack nf_conntrack_netlink nf_nat sctp xt_sctp"
+  nf_conntrack nf_conntrack_netlink nf_nat xt_nat sctp xt_sctp"
 if ! modprobe -a -d /run \$modules 2>/dev/null; then
   failed=""
   for m in \$modules; do [ -d /sys/module/\$m ] || failed="\$failed \$m"; done

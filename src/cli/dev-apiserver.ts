@@ -1,11 +1,8 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DevApiServer } from '../apiserver/server.ts';
-import { compareStrings } from '../model/compare.ts';
-import { emptyManifests, parseManifests } from '../model/manifests.ts';
-import { type Warning, formatWarning } from '../model/types.ts';
+import { formatWarning } from '../model/types.ts';
 import { type Command, UsageError } from './command.ts';
+import { loadManifests } from './manifest-files.ts';
 
 const usage = `Usage: ipvs-proxy dev-apiserver --kubeconfig-out PATH [--listen HOST:PORT]
                                 [-f <file|dir>]... [--token TOKEN]
@@ -28,19 +25,6 @@ Prints "ready <url>" once serving, then runs until SIGTERM or SIGINT.
 Exit status: 0 after a signal, 1 if a file cannot be read or the server
 cannot start, 2 on bad usage.
 `;
-
-const manifestExtensions = ['.yaml', '.yml', '.json'];
-
-function manifestFiles(path: string): string[] {
-  if (!statSync(path).isDirectory()) return [path];
-  return readdirSync(path, { withFileTypes: true })
-    .sort((a, b) => compareStrings(a.name, b.name))
-    .flatMap((e) => {
-      const p = join(path, e.name);
-      if (e.isDirectory()) return manifestFiles(p);
-      return manifestExtensions.some((x) => e.name.endsWith(x)) ? [p] : [];
-    });
-}
 
 /** `host:port` or `[v6]:port` → parts; throws UsageError. */
 export function parseListen(text: string): { host: string; port: number } {
@@ -85,14 +69,14 @@ export function devApiserverCommand(untilShutdown: () => Promise<unknown> = wait
       if (!out) throw new UsageError('--kubeconfig-out PATH is required');
       const { host, port } = parseListen(values.listen ?? '127.0.0.1:6443');
       if (values.token !== undefined && !/^[\x21-\x7e]+$/.test(values.token)) throw new UsageError('--token must be printable ASCII without spaces');
-      const manifests = emptyManifests();
-      const warnings: Warning[] = [];
+      let loaded: ReturnType<typeof loadManifests>;
       try {
-        for (const f of (values.filename ?? []).flatMap(manifestFiles)) parseManifests(readFileSync(f, 'utf8'), f, manifests, warnings);
+        loaded = loadManifests(values.filename ?? []);
       } catch (err) {
         io.stderr.write(`ipvs-proxy dev-apiserver: ${err instanceof Error ? err.message : String(err)}\n`);
         return 1;
       }
+      const { manifests, warnings } = loaded;
       for (const w of warnings) io.stderr.write(`warning: ${formatWarning(w)}\n`);
       let server: DevApiServer;
       try {

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { ProxyConfig } from '../config/types.ts';
+import { NetlinkIpvsClient } from '../ipvs/netlink-client.ts';
 import { NetifApplier } from '../netif/applier.ts';
 import { RtNetlinkClient } from '../netif/rtnetlink-client.ts';
 import { ProcSysctl } from '../netif/sysctl.ts';
@@ -24,6 +25,9 @@ export async function initOnly(config: ProxyConfig, io: CliIo): Promise<number> 
   for (const m of modules) {
     await exec('modprobe', [m], { timeout: 10_000 }).catch((err: Error) => logger.warn({ module: m, err }, 'modprobe failed (the module may be built in)'));
   }
+  // Opening the IPVS family also makes the kernel load ip_vs on demand, so
+  // net/ipv4/vs/* exists before the sysctls are written.
+  await NetlinkIpvsClient.open().then((c) => c.close(), (err: Error) => logger.warn({ err }, 'IPVS is not available yet'));
   const client = RtNetlinkClient.open();
   try {
     const applier = new NetifApplier({ client, sysctl: new ProcSysctl(), logger });

@@ -1,3 +1,4 @@
+import { fakeCall } from '../netlink/errors.ts';
 import type { IptablesClient } from './client.ts';
 import { IptablesError } from './errors.ts';
 import { parseRestore, renderTable } from './restore-text.ts';
@@ -137,11 +138,6 @@ export class FakeIptables implements IptablesClient {
   }
 
   private guard<T>(fn: () => T): Promise<T> {
-    if (this.failWith) return Promise.reject(this.failWith);
-    try {
-      return Promise.resolve(fn());
-    } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-    }
+    return fakeCall(this.failWith, fn);
   }
 }

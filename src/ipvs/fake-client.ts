@@ -1,4 +1,4 @@
-import { KernelError } from '../netlink/errors.ts';
+import { KernelError, applyEach, fakeCall } from '../netlink/errors.ts';
 import type { IpvsClient, IpvsOp, OpResult } from './client.ts';
 import { canonicalAddress } from './codec.ts';
 import {
@@ -182,15 +182,7 @@ export class FakeIpvs implements IpvsClient {
   }
 
   apply(ops: readonly IpvsOp[]): Promise<OpResult[]> {
-    return this.guard(() => ops.map((op) => {
-      try {
-        this.write(op);
-        return { op, error: null };
-      } catch (err) {
-        if (err instanceof KernelError) return { op, error: err };
-        throw err;
-      }
-    }));
+    return this.guard(() => applyEach(ops, (op) => this.write(op)));
   }
 
   close(): void {
@@ -198,12 +190,7 @@ export class FakeIpvs implements IpvsClient {
   }
 
   private guard<T>(fn: () => T): Promise<T> {
-    if (this.failWith) return Promise.reject(this.failWith);
-    try {
-      return Promise.resolve(fn());
-    } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-    }
+    return fakeCall(this.failWith, fn);
   }
 
   private virtualServer(id: VirtualServerId, op: string): StoredVirtualServer {

@@ -4,7 +4,7 @@
 // for unit tests of everything above the interface client. The contract suite
 // runs against this fake and the real kernel to keep the two the same.
 
-import { KernelError } from '../netlink/errors.ts';
+import { KernelError, applyEach, fakeCall } from '../netlink/errors.ts';
 import { Iff } from '../netlink/rtnetlink.ts';
 import { addressBytes, addressText, compareAddressIds, maxPrefix } from './address.ts';
 import type { AddressFilter, NetifClient, NetifOpResult } from './client.ts';
@@ -144,15 +144,7 @@ export class FakeNetif implements NetifClient {
   }
 
   apply(ops: readonly NetifOp[]): Promise<NetifOpResult[]> {
-    return this.guard(() => ops.map((op) => {
-      try {
-        this.write(op);
-        return { op, error: null };
-      } catch (err) {
-        if (err instanceof KernelError) return { op, error: err };
-        throw err;
-      }
-    }));
+    return this.guard(() => applyEach(ops, (op) => this.write(op)));
   }
 
   close(): void {
@@ -160,12 +152,7 @@ export class FakeNetif implements NetifClient {
   }
 
   private guard<T>(fn: () => T): Promise<T> {
-    if (this.failWith) return Promise.reject(this.failWith);
-    try {
-      return Promise.resolve(fn());
-    } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-    }
+    return fakeCall(this.failWith, fn);
   }
 
   private toLink(l: StoredLink): Link {

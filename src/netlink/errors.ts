@@ -46,3 +46,33 @@ export function isNotFound(err: unknown): boolean {
 export function isAlreadyExists(err: unknown): boolean {
   return err instanceof KernelError && err.code === 'EEXIST';
 }
+
+/**
+ * How every fake kernel client answers a call: rejects with `failWith` when set
+ * (to test failure handling), otherwise with what `fn` throws, else resolves to
+ * its value.
+ */
+export function fakeCall<T>(failWith: Error | null, fn: () => T): Promise<T> {
+  if (failWith) return Promise.reject(failWith);
+  try {
+    return Promise.resolve(fn());
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+}
+
+/**
+ * A batch as the kernel handles one: every op is tried in order, a refusal
+ * (KernelError) is that op's result and does not stop the others.
+ */
+export function applyEach<O>(ops: readonly O[], write: (op: O) => void): { op: O; error: KernelError | null }[] {
+  return ops.map((op) => {
+    try {
+      write(op);
+      return { op, error: null };
+    } catch (err) {
+      if (err instanceof KernelError) return { op, error: err };
+      throw err;
+    }
+  });
+}

@@ -264,7 +264,8 @@ function buildFamily(snapshot: ClusterSnapshot, node: LocalNode, config: ProxyCo
   };
 }
 
-function dedupeWarnings(warnings: readonly Warning[]): Warning[] {
+/** Drops repeated warnings (same object, field and message), keeping the first. */
+export function dedupeWarnings(warnings: readonly Warning[]): Warning[] {
   const seen = new Set<string>();
   return warnings.filter((w) => {
     const k = `${w.object}\u0000${w.field}\u0000${w.message}`;

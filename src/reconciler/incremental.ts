@@ -11,7 +11,7 @@ import { compareStrings } from '../model/compare.ts';
 import { parseCidr } from '../model/ip.ts';
 import type { LocalNode } from '../model/node.ts';
 import type { ClusterSnapshot, Endpoint, IpFamily, ServicePort, Warning } from '../model/types.ts';
-import { buildPortState, type PortState } from './build.ts';
+import { buildPortState, dedupeWarnings, type PortState } from './build.ts';
 import { type OutFilterEntry, buildIptablesPayload, jumpRules } from './iptables.ts';
 import { type FamilyNodeIPs, familyNodeIPs } from './node-ips.ts';
 import { type BaseSetName, SetName, setInfos, setName } from './sets.ts';
@@ -212,7 +212,7 @@ export class DesiredStateIndex {
       }
       fi.payload = fi.buildPayload();
     }
-    return { families: this.families.map((f) => f.materialize()), warnings: dedupe(warnings) };
+    return { families: this.families.map((f) => f.materialize()), warnings: dedupeWarnings(warnings) };
   }
 
   /**
@@ -241,7 +241,7 @@ export class DesiredStateIndex {
       }
       return delta(fi, touched);
     });
-    return { deltas, warnings: dedupe(warnings) };
+    return { deltas, warnings: dedupeWarnings(warnings) };
   }
 
   /** The whole desired state as it stands (O(cluster)). */
@@ -281,14 +281,4 @@ function delta(fi: FamilyIndex, touched: Touched): FamilyDelta {
     fi.payload = next;
   }
   return { family: fi.family, virtualServers, setAdds, setDels, addressAdds, addressDels, iptables: fi.payload, iptablesChanged };
-}
-
-function dedupe(warnings: readonly Warning[]): Warning[] {
-  const seen = new Set<string>();
-  return warnings.filter((w) => {
-    const k = `${w.object}\u0000${w.field}\u0000${w.message}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
 }

@@ -10,6 +10,7 @@ import type { ProxyConfig } from '../config/types.ts';
 import { ServiceHealthServer } from '../healthcheck/service-health.ts';
 import { ConntrackCleaner } from '../conntrack/cleaner.ts';
 import { ExecConntrack } from '../conntrack/exec-client.ts';
+import { conntrackCleanupRequired } from '../conntrack/plan.ts';
 import { ClusterInformers } from '../informers/cluster-informers.ts';
 import type { Backend } from '../iptables/types.ts';
 import { type TableEntry, toJson } from '../ipvs/format.ts';
@@ -71,6 +72,8 @@ export class Agent {
   private healthCheckPorts = 0;
   /** A UDP Service port changed since the last cleanup of stale UDP conntrack flows. */
   private udpChanged = false;
+  /** A conntrack cleanup is running (they never overlap; a change meanwhile waits for the next sync). */
+  private cleaning = false;
   private readonly conntrack: ConntrackCleaner;
   private syncs = 0;
 
@@ -247,7 +250,7 @@ export class Agent {
   private onService(old: V1Service | null, cur: V1Service | null): void {
     const change = cur ? this.state.upsertService(cur) : this.state.deleteService(objectId(old ?? {}));
     if (cur) this.warn(`${objectId(cur)}@${cur.metadata?.resourceVersion ?? ''}`, change.warnings);
-    this.noteKeys(change.keys);
+    this.engine.markChanged(change.keys);
     this.metrics.serviceChanged();
     this.loop.trigger();
   }
@@ -256,15 +259,11 @@ export class Agent {
     const change = cur ? this.state.upsertSlice(cur) : this.state.deleteSlice(objectId(old ?? {}));
     if (cur) this.warn(`${objectId(cur)}@${cur.metadata?.resourceVersion ?? ''}`, change.warnings);
     if (triggerTimeMs !== null) this.triggers.push(triggerTimeMs);
-    this.noteKeys(change.keys);
+    this.engine.markChanged(change.keys);
+    // kube-proxy cleans UDP conntrack after syncs in which a UDP port's endpoints changed.
+    if (conntrackCleanupRequired(change.keys)) this.udpChanged = true;
     this.metrics.endpointsChanged();
     this.loop.trigger();
-  }
-
-  private noteKeys(keys: readonly string[]): void {
-    this.engine.markChanged(keys);
-    // ServicePort keys end with the protocol: a UDP port's change needs a conntrack cleanup after the sync.
-    if (keys.some((k) => k.endsWith('/UDP'))) this.udpChanged = true;
   }
 
   private onNode(node: V1Node | null): void {
@@ -293,9 +292,10 @@ export class Agent {
     this.metrics.setPending({ services: 0, endpoints: this.engine.pendingCount });
     const desired = r.desired ?? (this.healthCheckPorts > 0 ? this.engine.desired() : null);
     if (desired) void this.afterDesired(desired);
-    if (this.udpChanged) {
+    if (this.udpChanged && !this.cleaning) {
       this.udpChanged = false;
-      void this.cleanConntrack();
+      this.cleaning = true;
+      void this.cleanConntrack().finally(() => { this.cleaning = false; });
     }
   }
 
@@ -321,9 +321,7 @@ export class Agent {
   /** kube-proxy's CleanStaleEntries after a sync that changed UDP Service ports. Never rejects. */
   private async cleanConntrack(): Promise<void> {
     const r = await this.conntrack.cleanup(this.state.snapshot());
-    for (const f of r.families) {
-      if (!f.skipped) this.metrics.observeConntrackCleanup(f.family === 'inet' ? 'IPv4' : 'IPv6', f.durationMs / 1000, f.deleted);
-    }
+    for (const f of r.families) this.metrics.observeConntrackCleanup(f.family === 'inet' ? 'IPv4' : 'IPv6', f.durationMs / 1000, f.deleted);
   }
 
   private async updateTraffic(): Promise<void> {
