@@ -156,6 +156,25 @@ describe('ipvs-proxy run against the local API server', () => {
     expect((await healthz.json() as { healthy: boolean }).healthy).toBe(true);
   }, 60_000);
 
+  it('serves a health-check node port for externalTrafficPolicy Local with the local endpoint count', async () => {
+    await put(service('default/lbl', {
+      type: 'LoadBalancer', clusterIP: '10.96.0.30', etp: 'Local', healthCheckNodePort: 32100,
+      ports: [{ name: 'http', port: 80, nodePort: 30300 }],
+    }), 'services');
+    await put(slice('default/lbl', { name: 'lbl-1', ports: [{ name: 'http', port: 8080 }], endpoints: [ep(pods[0]!), ep(pods[1]!)] }), 'endpointslices');
+    const probe = async (): Promise<{ status: number; weight: string | null; body: { localEndpoints?: number } }> => {
+      const r = await fetch('http://127.0.0.1:32100/');
+      return { status: r.status, weight: r.headers.get('x-load-balancing-endpoint-weight'), body: await r.json() as { localEndpoints?: number } };
+    };
+    expect(await eventually(async () => (await probe()).body.localEndpoints === 2)).toBe(true);
+    expect(await probe()).toMatchObject({ status: 200, weight: '2' });
+    await put(slice('default/lbl', { name: 'lbl-1', ports: [{ name: 'http', port: 8080 }], endpoints: [{ ip: pods[0]!.ip, node: 'elsewhere', ready: true }] }), 'endpointslices');
+    expect(await eventually(async () => (await probe()).status === 503)).toBe(true);
+    expect((await probe()).body.localEndpoints).toBe(0);
+    expect((await call(server, 'DELETE', '/api/v1/namespaces/default/services/lbl')).status).toBe(200);
+    expect(await eventually(async () => fetch('http://127.0.0.1:32100/').then(() => false, () => true))).toBe(true);
+  }, 90_000);
+
   it('explains a Service: desired vs kernel, and the difference after tampering', async () => {
     const ok = await run(cli, ['explain', 'default/stable']);
     expect(ok).toContain('differences: none (the kernel matches)');

@@ -70,6 +70,7 @@ export class Agent {
   private readonly warned = new Set<string>();
   private trafficTimer: ReturnType<typeof setInterval> | null = null;
   private healthCheckPorts = 0;
+  private healthPortsChanged = false;
   /** A UDP Service port changed since the last cleanup of stale UDP conntrack flows. */
   private udpChanged = false;
   /** A conntrack cleanup is running (they never overlap; a change meanwhile waits for the next sync). */
@@ -251,6 +252,8 @@ export class Agent {
     const change = cur ? this.state.upsertService(cur) : this.state.deleteService(objectId(old ?? {}));
     if (cur) this.warn(`${objectId(cur)}@${cur.metadata?.resourceVersion ?? ''}`, change.warnings);
     this.engine.markChanged(change.keys);
+    // A health-check node port came, went or moved: open/close listeners after the sync.
+    if (cur?.spec?.healthCheckNodePort || old?.spec?.healthCheckNodePort) this.healthPortsChanged = true;
     this.metrics.serviceChanged();
     this.loop.trigger();
   }
@@ -290,7 +293,10 @@ export class Agent {
     }
     this.triggers = [];
     this.metrics.setPending({ services: 0, endpoints: this.engine.pendingCount });
-    const desired = r.desired ?? (this.healthCheckPorts > 0 ? this.engine.desired() : null);
+    // Health-check node ports and their local endpoint counts need the whole desired
+    // state: on full syncs, and on partial ones only when such ports exist or changed.
+    const desired = r.desired ?? (this.healthCheckPorts > 0 || this.healthPortsChanged ? this.engine.desired() : null);
+    this.healthPortsChanged = false;
     if (desired) void this.afterDesired(desired);
     if (this.udpChanged && !this.cleaning) {
       this.udpChanged = false;
