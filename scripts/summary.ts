@@ -1,6 +1,6 @@
 // Reads the results written by scripts/test.sh and prints the final line
-// `N passed, N failed` (unit and kernel tests, plus typecheck and lint as one
-// check each). Exits 1 if anything failed or a phase produced no results.
+// `N passed, N failed` (unit and kernel tests, plus typecheck, lint and the
+// container image as one check each). Exits 1 if anything failed or a phase produced no results.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -16,7 +16,7 @@ let passed = 0;
 let failed = 0;
 const lines: string[] = [];
 
-for (const check of ['typecheck', 'lint']) {
+for (const check of ['typecheck', 'lint', 'image']) {
   const file = join(dir, check);
   const ok = existsSync(file) && readFileSync(file, 'utf8').trim() === 'ok';
   if (ok) passed++; else failed++;

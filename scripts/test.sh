@@ -1,7 +1,8 @@
 #!/bin/sh
 # `npm test`: everything. Installs what it needs, type-checks and lints, runs the
 # unit tests on the host (Node 24) and the kernel tests (*.kernel.test.ts) inside
-# the user-mode Linux sandbox, then prints one line `N passed, N failed`.
+# the user-mode Linux sandbox, builds the container image and checks its agent
+# in the sandbox, then prints one line `N passed, N failed`.
 # Kernel tests are never skipped: if the sandbox cannot start, the run fails.
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd -P)
@@ -26,5 +27,7 @@ echo "== kernel tests (user-mode Linux sandbox)"
 CI=${CI:-true} FORCE_COLOR=0 SANDBOX_TIMEOUT=${SANDBOX_TIMEOUT:-2700} sh scripts/sandbox.sh node $jest --selectProjects kernel --runInBand --ci --forceExit \
   --json --outputFile="$out/kernel.json" "$@"
 echo "sandbox exit status: $?" > "$out/kernel.status"
+echo "== container image (buildah; the image's own agent checked in the sandbox)"
+if sh scripts/image.sh --kernel; then echo ok > "$out/image"; else echo failed > "$out/image"; fi
 
 exec "$node" scripts/summary.ts "$out"
