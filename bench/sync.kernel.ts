@@ -8,6 +8,7 @@
 // 3. RSS after the cold sync.
 // Prints figures, then as its last line one JSON object.
 import { spawn } from 'node:child_process';
+import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import type { V1EndpointSlice } from '@kubernetes/client-node';
 import { defaultProxyConfig } from '../src/config/types.ts';
 import { renderSave, type TableEntry } from '../src/ipvs/format.ts';
@@ -54,7 +55,11 @@ async function cleanKernel(kernel: Kernel): Promise<void> {
 }
 
 /** Cold full sync of `n` services, then `count` single-endpoint changes; returns per-change figures. */
-async function run(n: number, count: number): Promise<{ coldMs: number; perChange: number[]; writesPerChange: number[]; rssMb: number; engine: SyncEngine }> {
+/** GC pauses seen while the changes run, to tell their outliers apart. */
+const gcPauses: PerformanceEntry[] = [];
+new PerformanceObserver((list) => { gcPauses.push(...list.getEntries()); }).observe({ entryTypes: ['gc'] });
+
+async function run(n: number, count: number): Promise<{ coldMs: number; perChange: number[]; writesPerChange: number[]; withoutGc: number[]; gcMs: number; rssMb: number; engine: SyncEngine }> {
   const kernel = await openKernel({ config: defaultProxyConfig, families: hostFamilies(), logger });
   await cleanKernel(kernel);
   const node = buildLocalNode({ name: 'sandbox', localAddresses: await readHostAddresses(), ipFamilies: kernel.families });
@@ -67,6 +72,8 @@ async function run(n: number, count: number): Promise<{ coldMs: number; perChang
   const rssMb = process.memoryUsage().rss / 1024 / 1024;
   const perChange: number[] = [];
   const writesPerChange: number[] = [];
+  const windows: [number, number][] = [];
+  gcPauses.length = 0;
   for (let k = 0; k < count; k++) {
     const i = (k * 7919) % n;
     // Even steps add an endpoint to Service i, odd steps take it away again.
@@ -74,12 +81,17 @@ async function run(n: number, count: number): Promise<{ coldMs: number; perChang
     engine.markChanged(state.upsertSlice(endpointSlice(i, perService, k % 2 === 0 ? 1 : 0)).keys);
     const r = await engine.sync();
     perChange.push(ms(t));
+    windows.push([t, performance.now()]);
     if (!r.ok) throw new Error('partial sync failed');
     writesPerChange.push(r.results.reduce((s, x) => s + x.writes, 0));
   }
+  await new Promise((r) => setTimeout(r, 100)); // let the observer deliver the last entries
+  const overlapsGc = ([a, b]: [number, number]): boolean => gcPauses.some((g) => g.startTime < b && g.startTime + g.duration > a);
+  const withoutGc = perChange.filter((_, k) => !overlapsGc(windows[k]!));
+  const gcMs = gcPauses.reduce((x, g) => x + g.duration, 0);
   await cleanKernel(kernel);
   kernel.close();
-  return { coldMs, perChange, writesPerChange, rssMb, engine };
+  return { coldMs, perChange, writesPerChange, withoutGc, gcMs, rssMb, engine };
 }
 
 function ipvsadmRestore(input: string): Promise<void> {
@@ -93,6 +105,7 @@ function ipvsadmRestore(input: string): Promise<void> {
 const big = await run(services, changes);
 process.stdout.write(`cold full sync of ${services} Services x ${perService} endpoints: ${(big.coldMs / 1000).toFixed(2)} s, RSS ${big.rssMb.toFixed(0)} MB\n`);
 process.stdout.write(`per change at ${services}: p50 ${pct(big.perChange, 50).toFixed(2)} ms, p99 ${pct(big.perChange, 99).toFixed(2)} ms, writes/change ${pct(big.writesPerChange, 50)}\n`);
+process.stdout.write(`  ${big.perChange.length - big.withoutGc.length} changes overlapped a GC pause (${big.gcMs.toFixed(1)} ms of GC in all); p99 of the others ${pct(big.withoutGc, 99).toFixed(2)} ms\n`);
 
 const table: TableEntry[] = [...big.engine.desired().families.flatMap((f) => [...f.virtualServers.values()])];
 const start = performance.now();
