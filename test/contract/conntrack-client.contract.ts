@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { ConntrackClient } from '../../src/conntrack/client.ts';
 import type { Family, Flow, FlowFilter, FlowProtocol } from '../../src/conntrack/types.ts';
-import { KernelError } from '../../src/netlink/errors.ts';
+import { codeOf } from './kernel-code.ts';
 
 export interface ConntrackContractTarget {
   /** The client under test. */
@@ -42,16 +42,6 @@ function tuples(flows: readonly Flow[]): string[] {
   return flows.filter(isContractFlow)
     .map((f) => `${f.family} ${f.protocol} ${f.original.src}:${f.original.srcPort}>${f.original.dst}:${f.original.dstPort} ${f.reply.src}:${f.reply.srcPort}>${f.reply.dst}:${f.reply.dstPort}`)
     .sort();
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    if (err instanceof KernelError) return err.code;
-    throw err;
-  }
 }
 
 /** Filters deleting every flow of ours (by original source, clients 1–5), for cleanup. */

@@ -3,10 +3,10 @@
 // disagree, this suite fails on one of the two.
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { IpvsClient } from '../../src/ipvs/client.ts';
-import { KernelError } from '../../src/netlink/errors.ts';
 import {
   type Family, type Protocol, type RealServer, type VirtualServer, VsFlag,
 } from '../../src/ipvs/types.ts';
+import { codeOf } from './kernel-code.ts';
 
 export interface ContractTarget {
   /** Returns a client whose table is empty and whose timeouts are the defaults. */
@@ -43,16 +43,6 @@ function plainRs(r: RealServer): RealServer {
     family: r.family, address: r.address, port: r.port, weight: r.weight, forward: r.forward,
     upperThreshold: r.upperThreshold, lowerThreshold: r.lowerThreshold, tunnel: r.tunnel,
   };
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    if (err instanceof KernelError) return err.code;
-    throw err;
-  }
 }
 
 export function describeIpvsContract(name: string, target: ContractTarget): void {

@@ -7,6 +7,7 @@ import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { NetifClient } from '../../src/netif/client.ts';
 import type { AddressFamily, AddressId, InterfaceAddress, Link } from '../../src/netif/types.ts';
 import { KernelError } from '../../src/netlink/errors.ts';
+import { codeOf } from './kernel-code.ts';
 
 export interface NetifContractTarget {
   /** Returns a client on a kernel where no link named kipvs-t* exists. */
@@ -18,16 +19,6 @@ const t0 = testLinks[0];
 const t1 = testLinks[1];
 /** An ifindex no link has (the kernel hands them out upwards from 1). */
 const noSuchIndex = 0x7ffffff0;
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    if (err instanceof KernelError) return err.code;
-    throw err;
-  }
-}
 
 interface FamilyCase {
   readonly name: string;

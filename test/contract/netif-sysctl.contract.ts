@@ -3,7 +3,7 @@
 // the sandbox kernel's /proc/sys. Writes only `writable`, and puts it back.
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { SysctlClient } from '../../src/netif/sysctl.ts';
-import { KernelError } from '../../src/netlink/errors.ts';
+import { codeOf } from './kernel-code.ts';
 
 export interface SysctlContractTarget {
   /** A client where `net/ipv4/vs/expire_nodest_conn` (0 or 1) exists and may be written. */
@@ -12,16 +12,6 @@ export interface SysctlContractTarget {
 
 /** The one setting the suite writes: harmless while the test runs, restored after. */
 export const writable = 'net/ipv4/vs/expire_nodest_conn';
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    if (err instanceof KernelError) return err.code;
-    throw err;
-  }
-}
 
 export function describeSysctlContract(name: string, target: SysctlContractTarget): void {
   describe(`SysctlClient contract: ${name}`, () => {
