@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,30 +7,9 @@ import { PartialDeleteError, PartialListError } from './errors.ts';
 import { classifyStderr, deleteBatch, listArgs, parseFlowLine, parseFlowLines, summaryCount } from './text.ts';
 import { type Family, type Flow, type FlowFilter, type FlowProtocol, filterKey } from './types.ts';
 
-/** What one run of the tool produced. `exitCode` is null when it did not exit by itself. */
-export interface RunResult {
-  readonly exitCode: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly timedOut: boolean;
-  /** Set when the process could not start (e.g. `ENOENT`: the tool is not installed). */
-  readonly spawnError: string | null;
-}
+import { type RunResult, type Runner, execaRunner } from '../exec/runner.ts';
 
-/** Runs a command; never rejects (failures are in the result). The seam host tests replace. */
-export type Runner = (file: string, args: readonly string[], opts: { timeoutMs: number }) => Promise<RunResult>;
-
-/** The real runner: execa, no shell, no stdin, killed after `timeoutMs`. */
-export const execaRunner: Runner = async (file, args, opts) => {
-  const r = await execa(file, [...args], {
-    reject: false, timeout: opts.timeoutMs, stripFinalNewline: false, maxBuffer: 512 * 1024 * 1024, stdin: 'ignore',
-  });
-  const text = (v: unknown): string => (typeof v === 'string' ? v : '');
-  return {
-    exitCode: r.exitCode ?? null, stdout: text(r.stdout), stderr: text(r.stderr), timedOut: r.timedOut,
-    spawnError: r.exitCode === undefined && !r.timedOut ? (r.code ?? 'spawn failed') : null,
-  };
-};
+export { type RunResult, type Runner, execaRunner };
 
 export interface ExecConntrackOptions {
   /** The tool (default `conntrack`, found on PATH). */

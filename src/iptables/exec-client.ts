@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import type { IptablesClient } from './client.ts';
 import { diagnoseRestoreLine, tableOfLine } from './diagnose.ts';
 import { IptablesError } from './errors.ts';
@@ -6,31 +5,9 @@ import { parseSave } from './restore-text.ts';
 import { classifyFailure } from './stderr.ts';
 import { type Backend, type Commands, type IpFamily, type Table, commandsFor, isTable } from './types.ts';
 
-/** What one process run produced. `exitCode` is null when it did not exit by itself (timeout, spawn failure). */
-export interface RunResult {
-  readonly exitCode: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly timedOut: boolean;
-  /** Set when the process could not start (e.g. `ENOENT`: no such binary). */
-  readonly spawnError: string | null;
-}
+import { type RunResult, type Runner, execaRunner } from '../exec/runner.ts';
 
-/** Runs a command; never rejects (failures are in the result). The seam tests replace. */
-export type Runner = (file: string, args: readonly string[], opts: { input?: string; timeoutMs: number }) => Promise<RunResult>;
-
-/** The real runner: execa, no shell, stdin from `input`, killed after `timeoutMs`. */
-export const execaRunner: Runner = async (file, args, opts) => {
-  const r = await execa(file, [...args], {
-    reject: false, timeout: opts.timeoutMs, stripFinalNewline: false,
-    ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
-  });
-  const out = (v: unknown): string => (typeof v === 'string' ? v : '');
-  return {
-    exitCode: r.exitCode ?? null, stdout: out(r.stdout), stderr: out(r.stderr), timedOut: r.timedOut,
-    spawnError: r.exitCode === undefined && !r.timedOut ? (r.code ?? 'spawn failed') : null,
-  };
-};
+export { type RunResult, type Runner, execaRunner };
 
 export interface ExecIptablesOptions {
   readonly family: IpFamily;
