@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { formatIp } from '../model/ip.ts';
 import { type Attr, be16, decodeAttrs, encodeAttrs, readBe16, readStr, readU16, readU32, readU64, str, u16, u32, u8 } from '../netlink/attributes.ts';
 import { decodeGenl, encodeGenl } from '../netlink/message.ts';
 import {
@@ -59,24 +60,12 @@ function ipv6Bytes(address: string): Buffer {
   return out;
 }
 
-/** Formats 4 or 16 address bytes the way Node and iproute2 print them (RFC 5952 for IPv6). */
+/**
+ * Formats the address bytes of a kernel answer (IPv4 in the first 4 of 16) with
+ * the model's formatter, so kernel keys and desired keys are spelled alike.
+ */
 export function formatAddress(family: Family, bytes: Buffer): string {
-  if (family === 'inet') return [bytes[0], bytes[1], bytes[2], bytes[3]].map((b) => b ?? 0).join('.');
-  const groups: number[] = [];
-  for (let i = 0; i < 8; i++) groups.push(bytes.readUInt16BE(i * 2));
-  // The longest run (≥ 2) of zero groups becomes "::".
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) { best = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+  return formatIp(bytes.subarray(0, family === 'inet' ? 4 : 16));
 }
 
 /** Canonical text of an address (what the kernel would give back). */
