@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { ClusterState } from '../model/cluster-state.ts';
 import { buildLocalNode, fromNode } from '../model/node.ts';
 import { formatWarning } from '../model/types.ts';
@@ -11,6 +10,7 @@ import { loadAgentConfig, nodeName } from './agent-config.ts';
 import { type Command, UsageError } from './command.ts';
 import { explainKernelError } from './ipvs-list.ts';
 import { loadManifests } from './manifest-files.ts';
+import { lastValue, splitOwnOptions } from './own-options.ts';
 
 const usage = `Usage: ipvs-proxy apply --once -f <file|dir>... [--hostname-override NAME] [--config FILE]
                         [--iptables-backend legacy|nft] [kube-proxy flags...]
@@ -29,24 +29,8 @@ capability is missing, 2 on bad usage or configuration.
 
 /** Splits our own options from the kube-proxy flags passed on to the config loader. */
 export function splitApplyArgs(args: readonly string[]): { files: string[]; once: boolean; backend: 'legacy' | 'nft' | undefined; rest: string[] } {
-  const { values, tokens } = parseArgs({
-    args: [...args],
-    options: {
-      filename: { type: 'string', short: 'f', multiple: true },
-      once: { type: 'boolean' },
-      'iptables-backend': { type: 'string' },
-    },
-    strict: false,
-    tokens: true,
-  });
-  const ours = new Set(['filename', 'f', 'once', 'iptables-backend']);
-  const rest: string[] = [];
-  for (const t of tokens) {
-    if (t.kind === 'option' && ours.has(t.name)) continue;
-    if (t.kind === 'option') rest.push(t.rawName + (t.inlineValue && t.value !== undefined ? `=${String(t.value)}` : ''), ...(!t.inlineValue && typeof t.value === 'string' ? [t.value] : []));
-    else if (t.kind === 'positional') rest.push(t.value);
-  }
-  const backend = values['iptables-backend'];
+  const { values, rest } = splitOwnOptions(args, ['filename', 'iptables-backend'], ['once'], { filename: 'f' });
+  const backend = lastValue(values['iptables-backend']);
   if (backend !== undefined && backend !== 'legacy' && backend !== 'nft') throw new UsageError('--iptables-backend must be legacy or nft');
   return { files: (values.filename as string[] | undefined) ?? [], once: values.once === true, backend, rest };
 }

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { ClusterAccessError, loadClusterAccess } from '../informers/cluster-access.ts';
 import { KernelError } from '../netlink/errors.ts';
 import { createLogger } from '../observability/logger.ts';
@@ -9,6 +8,7 @@ import { cleanupCommand } from './cleanup.ts';
 import { initOnly } from './init-only.ts';
 import { type Command, UsageError } from './command.ts';
 import { explainKernelError } from './ipvs-list.ts';
+import { lastValue, splitOwnOptions } from './own-options.ts';
 
 const usage = `Usage: ipvs-proxy run [kube-proxy flags...] [--iptables-backend legacy|nft] [--drain-check-period 1m]
 
@@ -29,24 +29,14 @@ Serves /metrics, /proxyMode and /debug/state on the metrics address (default
 0.0.0.0:10256). SIGTERM or SIGINT stop the agent without touching kernel state.
 `;
 
-const ownOptions = ['iptables-backend', 'drain-check-period'];
-
 /** Splits ipvs-proxy's own options from kube-proxy's flags. */
 function splitRunArgs(args: readonly string[]): { backend: 'legacy' | 'nft' | undefined; drainCheckMs: number | undefined; rest: string[] } {
-  const { values, tokens } = parseArgs({
-    args: [...args], options: { 'iptables-backend': { type: 'string' }, 'drain-check-period': { type: 'string' } }, strict: false, tokens: true,
-  });
-  const rest: string[] = [];
-  for (const t of tokens) {
-    if (t.kind === 'option' && ownOptions.includes(t.name)) continue;
-    if (t.kind === 'option') rest.push(t.rawName + (t.inlineValue && t.value !== undefined ? `=${String(t.value)}` : ''), ...(!t.inlineValue && typeof t.value === 'string' ? [t.value] : []));
-    else if (t.kind === 'positional') rest.push(t.value);
-  }
-  const backend = values['iptables-backend'];
+  const { values, rest } = splitOwnOptions(args, ['iptables-backend', 'drain-check-period']);
+  const backend = lastValue(values['iptables-backend']);
   if (backend !== undefined && backend !== 'legacy' && backend !== 'nft') throw new UsageError('--iptables-backend must be legacy or nft');
   let drainCheckMs: number | undefined;
-  const drain = values['drain-check-period'];
-  if (typeof drain === 'string') {
+  const drain = lastValue(values['drain-check-period']);
+  if (drain !== undefined) {
     const d = parseDuration(drain);
     if (d === null || d <= 0) throw new UsageError(`--drain-check-period: not a positive duration: ${drain}`);
     drainCheckMs = d;
