@@ -5,10 +5,11 @@
 // same objects).
 
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
-import { fromEndpointSlice, type SliceConversion } from './endpoint-slice.ts';
+import { intern } from './compact.ts';
+import { endpointKey, replacesEndpoint } from './endpoint-key.ts';
+import { fromEndpointSlice, type SlicePortEndpoints } from './endpoint-slice.ts';
 import { record, str } from './raw.ts';
 import { fromService } from './service.ts';
-import { endpointKey } from './snapshot.ts';
 import type { ClusterSnapshot, Endpoint, IpFamily, ServicePort, Warning } from './types.ts';
 
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -19,6 +20,19 @@ export function objectId(o: { metadata?: unknown }): string {
   const m = record(o.metadata);
   return `${str(m?.namespace) || 'default'}/${str(m?.name) ?? ''}`;
 }
+
+/** What ClusterState keeps of a converted slice (not its warnings). */
+interface StoredSlice {
+  readonly family: IpFamily;
+  readonly ports: readonly SlicePortEndpoints[];
+}
+
+/**
+ * Ids of the slices carrying one ServicePort key. Almost always one slice per
+ * key, so a single id is kept as a plain string and upgraded to a Set only when
+ * a second slice carries the key (a Set costs ~300 bytes, the string nothing).
+ */
+type SliceIds = string | Set<string>;
 
 /** What a change did: the ServicePort keys it touched and the warnings of the new object. */
 export interface Change {
@@ -34,19 +48,23 @@ export class ClusterState {
   private readonly services = new Map<string, readonly ServicePort[]>();
   /** ServicePort key → `namespace/name` of its Service. */
   private readonly serviceOfKey = new Map<string, string>();
-  private readonly slices = new Map<string, SliceConversion>();
+  private readonly slices = new Map<string, StoredSlice>();
   /** ServicePort key → ids of slices that carry endpoints for it. */
-  private readonly slicesByKey = new Map<string, Set<string>>();
-  /** Merged, sorted endpoints per family and ServicePort key. */
+  private readonly slicesByKey = new Map<string, SliceIds>();
+  /**
+   * Merged, sorted endpoints per family and ServicePort key. When one slice
+   * carries the key this is that slice's own list (already sorted and unique),
+   * so endpoints are not stored twice.
+   */
   private readonly endpoints: Record<IpFamily, Map<string, readonly Endpoint[]>> = { IPv4: new Map(), IPv6: new Map() };
 
   /** Adds or replaces a Service. */
   upsertService(svc: V1Service): Change {
-    const id = objectId(svc);
+    const id = intern(objectId(svc));
     const before = this.services.get(id) ?? [];
     const r = fromService(svc);
     for (const sp of before) this.serviceOfKey.delete(sp.key);
-    if (r.ports.length) this.services.set(id, r.ports); else this.services.delete(id);
+    if (r.ports.length) this.services.set(id, exact(r.ports)); else this.services.delete(id);
     for (const sp of r.ports) this.serviceOfKey.set(sp.key, id);
     return { keys: uniqueKeys([...before, ...r.ports]), warnings: r.warnings };
   }
@@ -61,17 +79,13 @@ export class ClusterState {
 
   /** Adds or replaces an EndpointSlice. */
   upsertSlice(slice: V1EndpointSlice): Change {
-    const id = objectId(slice);
+    const id = intern(objectId(slice));
     const before = this.slices.get(id);
     const r = fromEndpointSlice(slice);
     this.unindex(id, before);
     if (r.family !== null && r.ports.length) {
-      this.slices.set(id, r);
-      for (const p of r.ports) {
-        let ids = this.slicesByKey.get(p.key);
-        if (!ids) this.slicesByKey.set(p.key, (ids = new Set()));
-        ids.add(id);
-      }
+      this.slices.set(id, { family: r.family, ports: exact(r.ports) });
+      for (const p of r.ports) this.index(id, p.key);
     } else {
       this.slices.delete(id);
     }
@@ -115,37 +129,71 @@ export class ClusterState {
     return { servicePorts, endpoints: { IPv4: sorted(this.endpoints.IPv4), IPv6: sorted(this.endpoints.IPv6) } };
   }
 
-  private unindex(id: string, conv: SliceConversion | undefined): void {
-    for (const p of conv?.ports ?? []) {
+  private index(id: string, key: string): void {
+    const ids = this.slicesByKey.get(key);
+    if (ids === undefined) this.slicesByKey.set(key, id);
+    else if (typeof ids !== 'string') ids.add(id);
+    else if (ids !== id) this.slicesByKey.set(key, new Set([ids, id]));
+  }
+
+  private unindex(id: string, stored: StoredSlice | undefined): void {
+    for (const p of stored?.ports ?? []) {
       const ids = this.slicesByKey.get(p.key);
-      ids?.delete(id);
-      if (ids?.size === 0) this.slicesByKey.delete(p.key);
+      if (ids === id) {
+        this.slicesByKey.delete(p.key);
+      } else if (ids !== undefined && typeof ids !== 'string') {
+        ids.delete(id);
+        // Back to the plain-string form when one slice is left.
+        if (ids.size === 1) this.slicesByKey.set(p.key, ids.values().next().value!);
+      }
     }
   }
 
-  /** Recomputes the merged endpoints of `keys` in `family` from every slice that has them. */
+  /** Sorted ids of the slices carrying `key`. */
+  private sliceIds(key: string): readonly string[] {
+    const ids = this.slicesByKey.get(key);
+    if (ids === undefined) return [];
+    return typeof ids === 'string' ? [ids] : [...ids].sort(byString);
+  }
+
+  /**
+   * Recomputes the merged endpoints of `keys` in `family` from every slice that
+   * has them. A key carried by a single port of a single slice takes that
+   * port's list as is (sorted and unique since conversion): no merge, no sort.
+   */
   private remerge(family: IpFamily, keys: readonly string[]): void {
     for (const key of keys) {
-      const merged = new Map<string, Endpoint>();
-      let carried = false;
-      for (const id of [...(this.slicesByKey.get(key) ?? [])].sort(byString)) {
-        const conv = this.slices.get(id);
-        if (conv?.family !== family) continue;
-        carried = true;
-        for (const p of conv.ports) {
-          if (p.key !== key) continue;
-          for (const ep of p.endpoints) {
-            // Keep one copy per ip:port, preferring a non-terminating one (as buildSnapshot does).
-            const k = endpointKey(ep);
-            if (!merged.has(k) || !ep.terminating) merged.set(k, ep);
-          }
-        }
+      const lists: (readonly Endpoint[])[] = [];
+      for (const id of this.sliceIds(key)) {
+        const stored = this.slices.get(id);
+        if (stored?.family !== family) continue;
+        for (const p of stored.ports) if (p.key === key) lists.push(p.endpoints);
       }
       // A port carried by a slice with no endpoints is kept as an empty list, as buildSnapshot does.
-      if (!carried) this.endpoints[family].delete(key);
-      else this.endpoints[family].set(key, [...merged.entries()].sort(([a], [b]) => byString(a, b)).map(([, ep]) => ep));
+      if (lists.length === 0) this.endpoints[family].delete(key);
+      else this.endpoints[family].set(key, lists.length === 1 ? lists[0]! : mergeEndpoints(lists));
     }
   }
+}
+
+/** One endpoint per ip:port over lists in slice order (replacesEndpoint decides), sorted by endpointKey. */
+function mergeEndpoints(lists: readonly (readonly Endpoint[])[]): readonly Endpoint[] {
+  const merged = new Map<string, Endpoint>();
+  for (const list of lists) {
+    for (const ep of list) {
+      const k = endpointKey(ep);
+      if (!merged.has(k) || replacesEndpoint(ep)) merged.set(k, ep);
+    }
+  }
+  return [...merged.entries()].sort(([a], [b]) => byString(a, b)).map(([, ep]) => ep);
+}
+
+/**
+ * A copy without spare capacity. Why: an array grown by `push` reserves room
+ * (17 slots for one element, ~150 bytes); a copy by `slice` has exactly its length.
+ */
+function exact<T>(values: readonly T[]): readonly T[] {
+  return values.slice();
 }
 
 function uniqueKeys(ports: readonly ServicePort[]): string[] {

@@ -2,6 +2,8 @@
 // kube-proxy's rules (EndpointSliceCache.addEndpoints, endpointSliceCacheKeys).
 
 import type { V1EndpointSlice } from '@kubernetes/client-node';
+import { emptyList, intern, sharedName } from './compact.ts';
+import { sortedUniqueEndpoints } from './endpoint-key.ts';
 import { parseIp } from './ip.ts';
 import { bool, int, isPort, list, record, show, str, stringMap } from './raw.ts';
 import { headlessLabel, serviceProxyNameLabel } from './service.ts';
@@ -13,6 +15,7 @@ export const serviceNameLabel = 'kubernetes.io/service-name';
 /** Endpoints of one ServicePort from one slice. */
 export interface SlicePortEndpoints {
   readonly key: string;
+  /** Sorted by endpointKey, one per ip:port (a non-terminating copy preferred), as buildSnapshot lists them. */
   readonly endpoints: readonly Endpoint[];
 }
 
@@ -26,17 +29,42 @@ export interface SliceConversion {
 
 const protocols: readonly string[] = ['TCP', 'UDP', 'SCTP'];
 
-/** Shared by every endpoint without hints (most of them): one array, not one per endpoint. */
-const noHints: readonly string[] = Object.freeze([]);
+type EndpointBase = Omit<Endpoint, 'port'>;
+
+/** Zone and node names repeat across thousands of endpoints: one shared copy each (see sharedName). */
+function nameOrNull(v: unknown): string | null {
+  const s = str(v);
+  return s !== undefined && s !== '' ? sharedName(s) : null;
+}
 
 function hintNames(v: unknown): readonly string[] {
   const items = list(v);
-  if (!items || items.length === 0) return noHints;
-  const names = items.map((h) => str(record(h)?.name)).filter((n): n is string => n !== undefined && n !== '');
-  return names.length ? [...new Set(names)].sort() : noHints;
+  // Most endpoints have no hints: they share one empty array.
+  if (!items || items.length === 0) return emptyList;
+  const names = items.map((h) => nameOrNull(record(h)?.name)).filter((n): n is string => n !== null);
+  return names.length ? [...new Set(names)].sort() : emptyList;
 }
 
-function readEndpoint(raw: unknown, family: IpFamily, field: string, object: string, warnings: Warning[]): Omit<Endpoint, 'port'> | undefined {
+/**
+ * The endpoint with its port, as an object literal with every field in one
+ * order: all endpoints then share one V8 hidden class with the fields stored
+ * inline (a `{ ...base, port }` spread adds `port` out of line, ~40 bytes more).
+ */
+function withPort(b: EndpointBase, port: number): Endpoint {
+  return {
+    address: b.address,
+    port,
+    ready: b.ready,
+    serving: b.serving,
+    terminating: b.terminating,
+    nodeName: b.nodeName,
+    zone: b.zone,
+    zoneHints: b.zoneHints,
+    nodeHints: b.nodeHints,
+  };
+}
+
+function readEndpoint(raw: unknown, family: IpFamily, field: string, object: string, warnings: Warning[]): EndpointBase | undefined {
   const ep = record(raw);
   const addresses = list(ep?.addresses) ?? [];
   if (addresses.length === 0) {
@@ -44,23 +72,24 @@ function readEndpoint(raw: unknown, family: IpFamily, field: string, object: str
     return undefined;
   }
   // kube-proxy uses only the first address of an endpoint.
-  const ip = parseIp(str(addresses[0]) ?? '');
+  const written = str(addresses[0]) ?? '';
+  const ip = parseIp(written);
   if (!ip || ip.family !== family) {
     warnings.push({ object, field: `${field}.addresses[0]`, message: `${show(addresses[0])} is not an ${family} address; skipping the endpoint` });
     return undefined;
   }
   const cond = record(ep?.conditions);
   const hints = record(ep?.hints);
-  const nodeName = str(ep?.nodeName);
-  const zone = str(ep?.zone);
   return {
-    address: ip.text,
+    // The parsed object's own string when already canonical (JSON.parse makes it
+    // flat, and the informer's store holds it anyway); formatting made a new one.
+    address: written === ip.text ? written : ip.text,
     // Unset ready/serving mean true; unset terminating means false (EndpointConditions docs).
     ready: bool(cond?.ready) ?? true,
     serving: bool(cond?.serving) ?? true,
     terminating: bool(cond?.terminating) ?? false,
-    nodeName: nodeName !== undefined && nodeName !== '' ? nodeName : null,
-    zone: zone !== undefined && zone !== '' ? zone : null,
+    nodeName: nameOrNull(ep?.nodeName),
+    zone: nameOrNull(ep?.zone),
     zoneHints: hintNames(hints?.forZones),
     nodeHints: hintNames(hints?.forNodes),
   };
@@ -94,7 +123,7 @@ export function fromEndpointSlice(slice: V1EndpointSlice): SliceConversion {
   if (addressType !== 'IPv4' && addressType !== 'IPv6') return skip('addressType', `${show(addressType)} is not IPv4 or IPv6; skipping the slice`);
   const family: IpFamily = addressType;
 
-  const base: Omit<Endpoint, 'port'>[] = [];
+  const base: EndpointBase[] = [];
   (list(slice.endpoints) ?? []).forEach((raw, i) => {
     const ep = readEndpoint(raw, family, `endpoints[${i}]`, object, warnings);
     if (ep) base.push(ep);
@@ -121,8 +150,9 @@ export function fromEndpointSlice(slice: V1EndpointSlice): SliceConversion {
       return;
     }
     ports.push({
-      key: servicePortKey(namespace, service, name, protocol as ServiceProtocol),
-      endpoints: base.map((ep) => ({ ...ep, port })),
+      // Interned: one flat copy shared with the Service's ServicePort key.
+      key: intern(servicePortKey(namespace, service, name, protocol as ServiceProtocol)),
+      endpoints: base.length === 0 ? emptyList : sortedUniqueEndpoints(base.map((ep) => withPort(ep, port))),
     });
   });
   return { family, ports, warnings };

@@ -3,6 +3,7 @@
 
 import type { V1Service } from '@kubernetes/client-node';
 import { parseIpvsAnnotations } from './annotations.ts';
+import { compactList, intern, sharedName } from './compact.ts';
 import { parseCidr, parseIp } from './ip.ts';
 import { int, isPort, list, record, show, str, stringMap } from './raw.ts';
 import {
@@ -91,7 +92,8 @@ function clusterIPs(spec: Readonly<Record<string, unknown>>, object: string, war
       warnings.push({ object, field, message: `${parsed.text} is not an ${family} address as spec.ipFamilies[${i}] says; skipping the Service in that family` });
       return;
     }
-    out[parsed.family] ??= parsed.text;
+    // The object's own string when already canonical (formatting makes a new one per Service).
+    out[parsed.family] ??= ip === parsed.text ? ip : parsed.text;
   });
   return out;
 }
@@ -274,23 +276,27 @@ export function fromService(svc: V1Service): ServiceConversion {
   if (!common) return { ports: [], warnings };
   const portSpecs = readPorts(spec, object, warnings);
   const ports: ServicePort[] = [];
+  // A namespace repeats across its Services: one shared copy.
+  const ns = sharedName(namespace);
   for (const family of ipFamilies) {
     const clusterIP = ips[family];
     if (clusterIP === undefined) continue;
     for (const p of portSpecs) {
       ports.push({
-        key: servicePortKey(namespace, name, p.portName, p.protocol),
+        // Interned: one flat copy, shared with the key of the Service's EndpointSlices.
+        key: intern(servicePortKey(namespace, name, p.portName, p.protocol)),
         family,
-        namespace,
+        namespace: ns,
         name,
         portName: p.portName,
         protocol: p.protocol,
         clusterIP,
         port: p.port,
         nodePort: p.nodePort,
-        externalIPs: common.externalIPs[family],
-        loadBalancerVIPs: common.vips[family],
-        loadBalancerSourceRanges: common.sourceRanges[family],
+        // Most Services have none of these: they share one empty list instead of six arrays each.
+        externalIPs: compactList(common.externalIPs[family]),
+        loadBalancerVIPs: compactList(common.vips[family]),
+        loadBalancerSourceRanges: compactList(common.sourceRanges[family]),
         healthCheckNodePort: common.healthCheckNodePort,
         sessionAffinity: common.sessionAffinity,
         externalPolicyLocal: common.externalPolicyLocal,

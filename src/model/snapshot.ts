@@ -3,10 +3,13 @@
 // everything so the snapshot does not depend on input order.
 
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
+import { endpointKey } from './endpoint-key.ts';
 import { fromEndpointSlice } from './endpoint-slice.ts';
 import { record, str } from './raw.ts';
 import { fromService } from './service.ts';
 import type { ClusterSnapshot, Endpoint, IpFamily, ServicePort, Warning } from './types.ts';
+
+export { endpointKey } from './endpoint-key.ts';
 
 /** A snapshot plus the warnings its conversion produced. */
 export interface SnapshotResult {
@@ -14,10 +17,6 @@ export interface SnapshotResult {
   readonly warnings: Warning[];
 }
 
-/** kube-proxy's Endpoint.String(): `ip:port` or `[ip]:port`. */
-export function endpointKey(ep: Pick<Endpoint, 'address' | 'port'>): string {
-  return ep.address.includes(':') ? `[${ep.address}]:${ep.port}` : `${ep.address}:${ep.port}`;
-}
 
 function objectKey(o: { metadata?: unknown }): string {
   const m = record(o.metadata);
