@@ -193,17 +193,36 @@ export interface PortState {
   readonly family: IpFamily;
   /** `namespace/name` of the Service. */
   readonly service: string;
-  /** Keyed by virtualServerKey. */
-  readonly virtualServers: ReadonlyMap<string, DesiredVirtualServer>;
+  /** virtualServerKey()s in creation order; `vsValues[i]` is the value of `vsKeys[i]`. */
+  readonly vsKeys: readonly string[];
+  readonly vsValues: readonly DesiredVirtualServer[];
   /** Set entries with full set names (KUBE-6- for IPv6); KUBE-IPVS-IPS is derived from `addresses`. */
   readonly setEntries: readonly SetEntry[];
   readonly addresses: readonly string[];
-  /** OUT-FILTER entries keyed `ip/proto/port`. */
+  /** OUT-FILTER entries keyed `ip/proto/port` (almost always empty). */
   readonly outFilter: ReadonlyMap<string, OutFilterEntry>;
   readonly noLocalInternal: boolean;
   readonly noLocalExternal: boolean;
   readonly healthCheckNodePort: number;
   readonly warnings: readonly Warning[];
+}
+
+// A PortState lives as long as its port (10,000s of them), so it keeps no
+// empty containers and no spare array capacity: empties are shared, and arrays
+// filled by push (which reserves room for 16 more) are copied to their size.
+const noOutFilter: ReadonlyMap<string, OutFilterEntry> = new Map();
+const noWarnings: readonly Warning[] = Object.freeze([]);
+const noStrings: readonly string[] = Object.freeze([]);
+const noEntries: readonly SetEntry[] = Object.freeze([]);
+
+function exact<T>(xs: readonly T[], empty: readonly T[]): readonly T[] {
+  return xs.length === 0 ? empty : xs.slice();
+}
+
+/** The value of a port's virtual server, or undefined if the port does not contribute it. */
+export function portVirtualServer(ps: PortState, vsKey: string): DesiredVirtualServer | undefined {
+  const i = ps.vsKeys.indexOf(vsKey);
+  return i < 0 ? undefined : ps.vsValues[i];
 }
 
 /**
@@ -216,18 +235,21 @@ export function buildPortState(sp: ServicePort, endpoints: readonly Endpoint[], 
   const warnings: Warning[] = [];
   const fb = newFamilyBuild(sp.family, nodeIPs, warnings);
   const pb = buildPort(fb, sp, endpoints, node, config);
+  // pb.vsKeys is the creation order and fb.virtualServers holds each key's last value.
+  const vsKeys = exact(pb.vsKeys, noStrings);
   return {
     key: sp.key,
     family: sp.family,
     service: serviceName(sp),
-    virtualServers: fb.virtualServers,
-    setEntries: pb.entries,
-    addresses: pb.addresses,
-    outFilter: fb.outFilter,
+    vsKeys,
+    vsValues: vsKeys.map((k) => fb.virtualServers.get(k)!),
+    setEntries: exact(pb.entries, noEntries),
+    addresses: exact(pb.addresses, noStrings),
+    outFilter: fb.outFilter.size === 0 ? noOutFilter : fb.outFilter,
     noLocalInternal: fb.noLocalInternal.size > 0,
     noLocalExternal: fb.noLocalExternal.size > 0,
     healthCheckNodePort: sp.healthCheckNodePort,
-    warnings,
+    warnings: exact(warnings, noWarnings),
   };
 }
 

@@ -140,4 +140,29 @@ describe('DesiredStateIndex', () => {
     expect([v4!.setAdds, v4!.setDels, v4!.addressAdds, v4!.addressDels, v4!.iptablesChanged]).toEqual([[], [], [], [], false]);
     expect(v6!.virtualServers.size).toBe(0);
   });
+  it('two ports claiming one virtual server: the greatest key wins, the other takes over when it goes', () => {
+    const state = new ClusterState();
+    const svc = (name: string, clusterIP: string): V1Service =>
+      service(`ns/${name}`, { clusterIP, externalIPs: ['192.0.2.1'], ports: [{ name: 'p', port: 80 }] });
+    const eps = (name: string, ip: string): V1EndpointSlice =>
+      slice(`ns/${name}`, { ports: [{ name: 'p', port: 8080 }], endpoints: [{ ip, ready: true }] });
+    const index = new DesiredStateIndex(node, config);
+    index.rebuild(state.snapshot());
+    const shared = 'TCP/192.0.2.1:80';
+    const backends = (d: FamilyDelta | undefined): unknown => {
+      const v = d?.virtualServers.get(shared);
+      return v === undefined ? 'unchanged' : v === null ? null : v.realServers.map((r) => r.address);
+    };
+    const step = (change: { keys: readonly string[] }): FamilyDelta | undefined => index.update(state, change.keys).deltas[0];
+    expect(backends(step(state.upsertService(svc('a', '10.96.0.1'))))).toEqual([]);
+    expect(backends(step(state.upsertSlice(eps('a', '10.244.0.1'))))).toEqual(['10.244.0.1']);
+    // b sorts after a: it wins as soon as it claims the virtual server.
+    expect(backends(step(state.upsertService(svc('b', '10.96.0.2'))))).toEqual([]);
+    expect(backends(step(state.upsertSlice(eps('b', '10.244.0.2'))))).toEqual(['10.244.0.2']);
+    // a's endpoints change while b wins: nothing to write for the shared virtual server.
+    expect(backends(step(state.upsertSlice(eps('a', '10.244.0.3'))))).toBe('unchanged');
+    expect(backends(step(state.deleteService('ns/b')))).toEqual(['10.244.0.3']);
+    expect(backends(step(state.deleteService('ns/a')))).toBeNull();
+    expect(index.current().families[0]!.virtualServers.size).toBe(0);
+  });
 });

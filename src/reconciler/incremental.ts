@@ -11,11 +11,12 @@ import { compareStrings } from '../model/compare.ts';
 import { parseCidr } from '../model/ip.ts';
 import type { LocalNode } from '../model/node.ts';
 import type { ClusterSnapshot, Endpoint, IpFamily, ServicePort, Warning } from '../model/types.ts';
-import { buildPortState, dedupeWarnings, type PortState } from './build.ts';
+import { buildPortState, dedupeWarnings, type PortState, portVirtualServer } from './build.ts';
 import { type OutFilterEntry, buildIptablesPayload, jumpRules } from './iptables.ts';
 import { type FamilyNodeIPs, familyNodeIPs } from './node-ips.ts';
 import { type BaseSetName, SetName, setInfos, setName } from './sets.ts';
 import type { DesiredState, DesiredVirtualServer, FamilyState, IptablesPayload, ServicePortContribution, SetEntry } from './types.ts';
+import { VirtualServerOwners } from './vs-owners.ts';
 
 /** What a partial sync must write in one family. */
 export interface FamilyDelta {
@@ -42,8 +43,8 @@ class FamilyIndex {
   readonly family: IpFamily;
   readonly nodeIPs: FamilyNodeIPs;
   readonly ports = new Map<string, PortState>();
-  /** vsKey → contributing port key → value; the greatest port key wins (as in the full build). */
-  readonly vsOwners = new Map<string, Map<string, DesiredVirtualServer>>();
+  /** vsKey → contributing ports; the greatest port key wins (as in the full build). */
+  readonly vsOwners = new VirtualServerOwners<PortState>();
   /** set name → entry → reference count. */
   readonly setRefs = new Map<string, Map<string, number>>();
   readonly addrRefs = new Map<string, number>();
@@ -76,25 +77,15 @@ class FamilyIndex {
   }
 
   winner(vsKey: string): DesiredVirtualServer | undefined {
-    const owners = this.vsOwners.get(vsKey);
-    if (!owners || owners.size === 0) return undefined;
-    let best: string | undefined;
-    for (const k of owners.keys()) if (best === undefined || compareStrings(k, best) > 0) best = k;
-    return owners.get(best!);
+    const owner = this.vsOwners.winner(vsKey);
+    return owner && portVirtualServer(owner, vsKey);
   }
 
   /** Adds (sign 1) or removes (sign -1) a port's contribution. */
   account(ps: PortState, sign: 1 | -1, touched: Touched): void {
-    for (const [vsKey, dvs] of ps.virtualServers) {
+    for (const vsKey of ps.vsKeys) {
       if (!touched.vs.has(vsKey)) touched.vs.set(vsKey, this.winner(vsKey));
-      let owners = this.vsOwners.get(vsKey);
-      if (sign > 0) {
-        if (!owners) this.vsOwners.set(vsKey, (owners = new Map<string, DesiredVirtualServer>()));
-        owners.set(ps.key, dvs);
-      } else if (owners) {
-        owners.delete(ps.key);
-        if (owners.size === 0) this.vsOwners.delete(vsKey);
-      }
+      if (sign > 0) this.vsOwners.add(vsKey, ps); else this.vsOwners.remove(vsKey, ps.key);
     }
     for (const e of ps.setEntries) this.refEntry(e.set, e.entry, sign, touched);
     for (const a of ps.addresses) {
@@ -141,7 +132,7 @@ class FamilyIndex {
       if (ps.healthCheckNodePort !== 0) healthCheckNodePorts.set(ps.service, ps.healthCheckNodePort);
       if (ps.noLocalInternal) noLocalInternal.add(ps.service);
       if (ps.noLocalExternal) noLocalExternal.add(ps.service);
-      byServicePort.set(key, { virtualServers: [...ps.virtualServers.keys()], setEntries: ps.setEntries, addresses: ps.addresses });
+      byServicePort.set(key, { virtualServers: ps.vsKeys, setEntries: ps.setEntries, addresses: ps.addresses });
     }
     return {
       family: this.family,
