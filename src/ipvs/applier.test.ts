@@ -124,6 +124,54 @@ describe('graceful termination', () => {
   });
 });
 
+describe('what the applier remembers between syncs', () => {
+  const web = vs('10.96.0.1');
+  /** A desired entry frozen all the way down: the applier keeps it, and must never change it. */
+  const frozen = (...backends: string[]): [string, VirtualServerEntry] => {
+    const [k, e] = entry(web, ...backends);
+    e.realServers.forEach((r) => Object.freeze(r));
+    Object.freeze(e.realServers);
+    return [k, Object.freeze(e)];
+  };
+
+  it('keeps the desired entries it wrote without changing them, through draining and its end', async () => {
+    const first = frozen('10.244.0.1', '10.244.0.2');
+    await applier.applyFull(scope(first));
+    kernel.setConnections(web, rs('10.244.0.2'), { active: 1 });
+    const second = frozen('10.244.0.1');
+    await applier.applyDelta(new Map([second]));
+    kernel.setConnections(web, rs('10.244.0.2'), { active: 0 });
+    expect((await applier.checkDraining()).ops).toEqual({ 'delete-real-server': 1 });
+    expect(first[1].realServers.map((r) => r.address)).toEqual(['10.244.0.1', '10.244.0.2']);
+    expect(second[1].realServers.map((r) => r.address)).toEqual(['10.244.0.1']);
+    // The cache followed the kernel: nothing to repair.
+    expect((await applier.applyFull(scope(second))).repaired).toBe(0);
+  });
+
+  it('remembers a draining real server: a later change of its virtual server leaves it alone', async () => {
+    await applier.applyFull(scope(frozen('10.244.0.1', '10.244.0.2')));
+    kernel.setConnections(web, rs('10.244.0.2'), { active: 1 });
+    await applier.applyDelta(new Map([frozen('10.244.0.1')]));
+    const r = await applier.applyDelta(new Map([frozen('10.244.0.1', '10.244.0.3')]));
+    expect(r.ops).toEqual({ 'add-real-server': 1 });
+    expect(await table()).toEqual(['TCP/10.96.0.1:80 rr', '  10.244.0.1:8080 w1', '  10.244.0.2:8080 w0', '  10.244.0.3:8080 w1']);
+    expect(applier.drainingCount).toBe(1);
+    expect((await applier.applyFull(scope(frozen('10.244.0.1', '10.244.0.3')))).repaired).toBe(0);
+  });
+
+  it('counts drift against the real servers it wrote, draining ones included', async () => {
+    await applier.applyFull(scope(frozen('10.244.0.1', '10.244.0.2')));
+    kernel.setConnections(web, rs('10.244.0.2'), { active: 1 });
+    await applier.applyDelta(new Map([frozen('10.244.0.1')]));
+    await kernel.deleteRealServer(web, rs('10.244.0.2'));
+    await kernel.updateRealServer(web, rs('10.244.0.1', { weight: 5 }));
+    const r = await applier.applyFull(scope(frozen('10.244.0.1')));
+    // The drained one vanished (1) and the other's weight changed (1).
+    expect(r.repaired).toBe(2);
+    expect(r.ops).toEqual({ 'update-real-server': 1 });
+  });
+});
+
 describe('IpvsApplier partial sync', () => {
   it('writes only the changed virtual servers', async () => {
     await applier.applyFull(scope(entry(vs('10.96.0.1'), '10.244.0.1'), entry(vs('10.96.0.2'), '10.244.0.2')));

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { cidrContains, parseCidr, parseIp } from '../model/ip.ts';
 import { KernelError } from '../netlink/errors.ts';
 import { type ApplyResult, countOps } from '../sync/apply-result.ts';
+import { type CachedEntry, losesRealServers, withRealServers, withoutRealServer } from './applier-cache.ts';
 import type { IpvsClient, IpvsOp } from './client.ts';
 import {
   type DrainingRealServer, type ObservedEntry, type VirtualServerEntry, diffVirtualServers, plainRealServer,
@@ -19,16 +20,6 @@ export interface IpvsScope {
   readonly excludeCIDRs: readonly string[];
 }
 
-/** What we believe the kernel holds for one of our virtual servers. */
-interface CachedEntry {
-  virtualServer: VirtualServer;
-  realServers: Map<string, RealServer>;
-}
-
-function toObserved(e: CachedEntry): ObservedEntry {
-  return { virtualServer: e.virtualServer, realServers: [...e.realServers.values()] };
-}
-
 /**
  * Writes IPVS: full syncs read the whole table and repair anything that differs;
  * partial syncs write only the virtual servers that changed, from a cache of
@@ -40,7 +31,11 @@ function toObserved(e: CachedEntry): ObservedEntry {
 export class IpvsApplier {
   private readonly client: IpvsClient;
   private readonly log: Logger;
-  /** Believed kernel state of our virtual servers; null until a full sync succeeded. */
+  /**
+   * Believed kernel state of our virtual servers; null until a full sync
+   * succeeded. Values are the desired entries as written (shared, not copied)
+   * unless real servers are draining.
+   */
   private cache: Map<string, CachedEntry> | null = null;
   /** vsKey → rsKey → drained real server. */
   private readonly draining = new Map<string, Map<string, DrainingRealServer>>();
@@ -85,9 +80,8 @@ export class IpvsApplier {
     if (errors.length) {
       this.cache = null;
     } else {
-      this.cache = new Map();
-      for (const [k, v] of desired) this.cache.set(k, cached(v));
-      for (const d of draining) this.cache.get(d.vsKey)?.realServers.set(realServerKey(d.realServer), d.realServer);
+      this.cache = desired;
+      addDrainingTo(desired, draining);
     }
     if (repaired) this.log.warn({ repaired }, 'repaired IPVS drift');
     return this.result(ops, repaired, errors);
@@ -107,12 +101,11 @@ export class IpvsApplier {
       const have = cache.get(key);
       if (!have) continue;
       const want = changes.get(key);
-      const wanted = new Set((want?.realServers ?? []).map(realServerKey));
-      const goes = want && want.virtualServer.protocol === 'TCP' && [...have.realServers.keys()].some((k) => !wanted.has(k));
+      const goes = want && want.virtualServer.protocol === 'TCP' && losesRealServers(have, want);
       // Connection counts decide between deleting and draining: read them only when a TCP real server goes.
       observed.set(key, goes
         ? { virtualServer: have.virtualServer, realServers: await this.client.listRealServers(have.virtualServer) }
-        : toObserved(have));
+        : have);
     }
     const { ops, draining } = diffVirtualServers({ desired: changes, observed, owned: () => true, keys: changes.keys() });
     const errors = await this.write(ops);
@@ -122,9 +115,9 @@ export class IpvsApplier {
       this.cache = null;
     } else {
       for (const [key, want] of changes) {
-        if (want) cache.set(key, cached(want)); else cache.delete(key);
+        if (want) cache.set(key, want); else cache.delete(key);
       }
-      for (const d of draining) cache.get(d.vsKey)?.realServers.set(realServerKey(d.realServer), d.realServer);
+      addDrainingTo(cache, draining);
     }
     return this.result(ops, 0, errors);
   }
@@ -149,7 +142,8 @@ export class IpvsApplier {
         if (rs.activeConnections + rs.inactiveConnections === 0) {
           ops.push({ op: 'delete-real-server', virtualServer: d.virtualServer, realServer: rs });
           group.delete(rsKey);
-          this.cache?.get(vsKey)?.realServers.delete(rsKey);
+          const have = this.cache?.get(vsKey);
+          if (have) this.cache?.set(vsKey, withoutRealServer(have, rsKey));
         }
       }
       if (group.size === 0) this.draining.delete(vsKey);
@@ -194,8 +188,17 @@ export class IpvsApplier {
   }
 }
 
-function cached(e: VirtualServerEntry): CachedEntry {
-  return { virtualServer: e.virtualServer, realServers: new Map(e.realServers.map((rs) => [realServerKey(rs), rs])) };
+/** Adds drained real servers (still in the kernel at weight 0) to the cached entries of their virtual servers. */
+function addDrainingTo(cache: Map<string, CachedEntry>, draining: readonly DrainingRealServer[]): void {
+  const byVs = new Map<string, RealServer[]>();
+  for (const d of draining) {
+    const list = byVs.get(d.vsKey);
+    if (list) list.push(d.realServer); else byVs.set(d.vsKey, [d.realServer]);
+  }
+  for (const [vsKey, extras] of byVs) {
+    const have = cache.get(vsKey);
+    if (have) cache.set(vsKey, withRealServers(have, extras));
+  }
 }
 
 /** kube-proxy's ownership rule (cleanLegacyService), for the families in `scopes`. */
@@ -215,14 +218,17 @@ function countDrift(cache: ReadonlyMap<string, CachedEntry>, observed: ReadonlyM
   let n = 0;
   for (const [key, want] of cache) {
     const have = observed.get(key);
-    if (!have) { n += 1 + want.realServers.size; continue; }
+    if (!have) { n += 1 + want.realServers.length; continue; }
     if (!sameVirtualServer(want.virtualServer, have.virtualServer)) n++;
     const current = new Map(have.realServers.map((rs) => [realServerKey(rs), plainRealServer(rs)]));
-    for (const [k, rs] of want.realServers) {
+    const wanted = new Set<string>();
+    for (const rs of want.realServers) {
+      const k = realServerKey(rs);
+      wanted.add(k);
       const cur = current.get(k);
       if (!cur || !sameRealServer(rs, cur)) n++;
     }
-    for (const k of current.keys()) if (!want.realServers.has(k)) n++;
+    for (const k of current.keys()) if (!wanted.has(k)) n++;
   }
   for (const [key, have] of observed) if (!cache.has(key) && owned(have.virtualServer)) n++;
   return n;
