@@ -5,7 +5,7 @@
 // same objects).
 
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
-import { intern } from './compact.ts';
+import { emptyList, intern } from './compact.ts';
 import { endpointKey, replacesEndpoint } from './endpoint-key.ts';
 import { fromEndpointSlice, type SlicePortEndpoints } from './endpoint-slice.ts';
 import { record, str } from './raw.ts';
@@ -21,10 +21,37 @@ export function objectId(o: { metadata?: unknown }): string {
   return `${str(m?.namespace) || 'default'}/${str(m?.name) ?? ''}`;
 }
 
-/** What ClusterState keeps of a converted slice (not its warnings). */
-interface StoredSlice {
+/**
+ * What ClusterState keeps of a converted slice (not its warnings): its family
+ * and ports, the first port inline (most slices have one port, so one object
+ * per slice instead of a record, an array and a port object).
+ */
+interface StoredSlice extends SlicePortEndpoints {
   readonly family: IpFamily;
-  readonly ports: readonly SlicePortEndpoints[];
+  /** Ports after the first (usually the shared empty list). */
+  readonly rest: readonly SlicePortEndpoints[];
+}
+
+function storeSlice(family: IpFamily, ports: readonly SlicePortEndpoints[]): StoredSlice {
+  const [first, ...rest] = ports;
+  return { family, key: first!.key, endpoints: first!.endpoints, rest: rest.length ? rest : emptyList };
+}
+
+function portsOf(s: StoredSlice | undefined): readonly SlicePortEndpoints[] {
+  if (!s) return emptyList;
+  return s.rest.length ? [s, ...s.rest] : [s];
+}
+
+/** The Service's ports: one ServicePort is kept without an array around it (the common case). */
+type StoredPorts = ServicePort | readonly ServicePort[];
+
+function servicePortsOf(v: StoredPorts | undefined): readonly ServicePort[] {
+  if (v === undefined) return emptyList;
+  return isPortList(v) ? v : [v];
+}
+
+function isPortList(v: StoredPorts): v is readonly ServicePort[] {
+  return Array.isArray(v);
 }
 
 /**
@@ -45,33 +72,34 @@ export interface Change {
  * bad objects become warnings and contribute nothing.
  */
 export class ClusterState {
-  private readonly services = new Map<string, readonly ServicePort[]>();
+  private readonly services = new Map<string, StoredPorts>();
   /** ServicePort key → `namespace/name` of its Service. */
   private readonly serviceOfKey = new Map<string, string>();
   private readonly slices = new Map<string, StoredSlice>();
   /** ServicePort key → ids of slices that carry endpoints for it. */
   private readonly slicesByKey = new Map<string, SliceIds>();
   /**
-   * Merged, sorted endpoints per family and ServicePort key. When one slice
-   * carries the key this is that slice's own list (already sorted and unique),
-   * so endpoints are not stored twice.
+   * Merged, sorted endpoints per family of the keys that more than one slice
+   * port carries. A key carried by one slice port (the common case) is not in
+   * here: its merged list is that port's own list (sorted and unique since
+   * conversion), read through `slicesByKey`, so endpoints are not stored twice.
    */
-  private readonly endpoints: Record<IpFamily, Map<string, readonly Endpoint[]>> = { IPv4: new Map(), IPv6: new Map() };
+  private readonly merged: Record<IpFamily, Map<string, readonly Endpoint[]>> = { IPv4: new Map(), IPv6: new Map() };
 
   /** Adds or replaces a Service. */
   upsertService(svc: V1Service): Change {
     const id = intern(objectId(svc));
-    const before = this.services.get(id) ?? [];
+    const before = servicePortsOf(this.services.get(id));
     const r = fromService(svc);
     for (const sp of before) this.serviceOfKey.delete(sp.key);
-    if (r.ports.length) this.services.set(id, exact(r.ports)); else this.services.delete(id);
+    if (r.ports.length) this.services.set(id, r.ports.length === 1 ? r.ports[0]! : exact(r.ports)); else this.services.delete(id);
     for (const sp of r.ports) this.serviceOfKey.set(sp.key, id);
     return { keys: uniqueKeys([...before, ...r.ports]), warnings: r.warnings };
   }
 
   /** Removes a Service by `namespace/name`. */
   deleteService(id: string): Change {
-    const before = this.services.get(id) ?? [];
+    const before = servicePortsOf(this.services.get(id));
     for (const sp of before) this.serviceOfKey.delete(sp.key);
     this.services.delete(id);
     return { keys: uniqueKeys(before), warnings: [] };
@@ -84,12 +112,12 @@ export class ClusterState {
     const r = fromEndpointSlice(slice);
     this.unindex(id, before);
     if (r.family !== null && r.ports.length) {
-      this.slices.set(id, { family: r.family, ports: exact(r.ports) });
+      this.slices.set(id, storeSlice(r.family, r.ports));
       for (const p of r.ports) this.index(id, p.key);
     } else {
       this.slices.delete(id);
     }
-    const keys = uniqueStrings([...(before?.ports ?? []).map((p) => p.key), ...r.ports.map((p) => p.key)]);
+    const keys = uniqueStrings([...portsOf(before).map((p) => p.key), ...r.ports.map((p) => p.key)]);
     for (const f of new Set([before?.family, r.family])) if (f) this.remerge(f, keys);
     return { keys, warnings: r.warnings };
   }
@@ -99,7 +127,7 @@ export class ClusterState {
     const before = this.slices.get(id);
     this.unindex(id, before);
     this.slices.delete(id);
-    const keys = uniqueStrings((before?.ports ?? []).map((p) => p.key));
+    const keys = uniqueStrings(portsOf(before).map((p) => p.key));
     if (before?.family) this.remerge(before.family, keys);
     return { keys, warnings: [] };
   }
@@ -107,12 +135,12 @@ export class ClusterState {
   /** The ServicePorts (one per family) with this key. */
   servicePorts(key: string): ServicePort[] {
     const id = this.serviceOfKey.get(key);
-    return id === undefined ? [] : (this.services.get(id) ?? []).filter((sp) => sp.key === key);
+    return id === undefined ? [] : servicePortsOf(this.services.get(id)).filter((sp) => sp.key === key);
   }
 
-  /** Merged endpoints of a ServicePort key in one family. */
+  /** Merged endpoints of a ServicePort key in one family (empty when no slice carries it). */
   endpointsOf(family: IpFamily, key: string): readonly Endpoint[] {
-    return this.endpoints[family].get(key) ?? [];
+    return this.lookup(family, key) ?? emptyList;
   }
 
   /** Number of Services held. */
@@ -122,11 +150,35 @@ export class ClusterState {
 
   /** The whole snapshot, sorted as buildSnapshot sorts it. O(size of the cluster). */
   snapshot(): ClusterSnapshot {
-    const servicePorts = [...this.services.values()].flat()
+    const servicePorts = [...this.services.values()].flatMap(servicePortsOf)
       .sort((a, b) => byString(a.key, b.key) || familyOrder(a.family) - familyOrder(b.family));
-    const sorted = (m: Map<string, readonly Endpoint[]>): Map<string, readonly Endpoint[]> =>
-      new Map([...m.entries()].sort(([a], [b]) => byString(a, b)));
-    return { servicePorts, endpoints: { IPv4: sorted(this.endpoints.IPv4), IPv6: sorted(this.endpoints.IPv6) } };
+    const endpoints: Record<IpFamily, Map<string, readonly Endpoint[]>> = { IPv4: new Map(), IPv6: new Map() };
+    for (const key of [...this.slicesByKey.keys()].sort(byString)) {
+      for (const family of ['IPv4', 'IPv6'] as const) {
+        const list = this.lookup(family, key);
+        if (list) endpoints[family].set(key, list);
+      }
+    }
+    return { servicePorts, endpoints };
+  }
+
+  /**
+   * The merged endpoints of `key` in `family`, or undefined when no slice of
+   * that family carries the key (a carried key without endpoints gives [], as
+   * buildSnapshot does).
+   */
+  private lookup(family: IpFamily, key: string): readonly Endpoint[] | undefined {
+    const ids = this.slicesByKey.get(key);
+    if (ids === undefined) return undefined;
+    const merged = this.merged[family].get(key);
+    if (merged) return merged;
+    // Not merged: at most one slice port of this family carries the key.
+    if (typeof ids === 'string') return portList(this.slices.get(ids), family, key);
+    for (const id of ids) {
+      const list = portList(this.slices.get(id), family, key);
+      if (list) return list;
+    }
+    return undefined;
   }
 
   private index(id: string, key: string): void {
@@ -137,7 +189,7 @@ export class ClusterState {
   }
 
   private unindex(id: string, stored: StoredSlice | undefined): void {
-    for (const p of stored?.ports ?? []) {
+    for (const p of portsOf(stored)) {
       const ids = this.slicesByKey.get(p.key);
       if (ids === id) {
         this.slicesByKey.delete(p.key);
@@ -157,9 +209,9 @@ export class ClusterState {
   }
 
   /**
-   * Recomputes the merged endpoints of `keys` in `family` from every slice that
-   * has them. A key carried by a single port of a single slice takes that
-   * port's list as is (sorted and unique since conversion): no merge, no sort.
+   * Recomputes the merged endpoints of `keys` in `family` when more than one
+   * slice port carries them. A key carried by a single port of a single slice
+   * needs nothing: `lookup` reads that port's list (no merge, no sort).
    */
   private remerge(family: IpFamily, keys: readonly string[]): void {
     for (const key of keys) {
@@ -167,13 +219,19 @@ export class ClusterState {
       for (const id of this.sliceIds(key)) {
         const stored = this.slices.get(id);
         if (stored?.family !== family) continue;
-        for (const p of stored.ports) if (p.key === key) lists.push(p.endpoints);
+        for (const p of portsOf(stored)) if (p.key === key) lists.push(p.endpoints);
       }
-      // A port carried by a slice with no endpoints is kept as an empty list, as buildSnapshot does.
-      if (lists.length === 0) this.endpoints[family].delete(key);
-      else this.endpoints[family].set(key, lists.length === 1 ? lists[0]! : mergeEndpoints(lists));
+      if (lists.length < 2) this.merged[family].delete(key);
+      else this.merged[family].set(key, mergeEndpoints(lists));
     }
   }
+}
+
+/** The endpoints of `key` in a slice of `family`, or undefined. */
+function portList(s: StoredSlice | undefined, family: IpFamily, key: string): readonly Endpoint[] | undefined {
+  if (s?.family !== family) return undefined;
+  if (s.key === key) return s.endpoints;
+  return s.rest.find((p) => p.key === key)?.endpoints;
 }
 
 /** One endpoint per ip:port over lists in slice order (replacesEndpoint decides), sorted by endpointKey. */
