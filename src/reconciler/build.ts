@@ -5,7 +5,7 @@
 
 import type { ProxyConfig } from '../config/types.ts';
 import { type EntryProtocol, type IpSet, ipPortEntry, ipPortIpEntry, ipPortNetEntry } from '../ipset/types.ts';
-import { type Family, type ForwardMethod, type RealServer, type Tunnel, type VirtualServer, virtualServerKey } from '../ipvs/types.ts';
+import { type Family, type VirtualServer, virtualServerKey } from '../ipvs/types.ts';
 import { compareStrings, sortedUnique } from '../model/compare.ts';
 import { cidrContains, parseCidr } from '../model/ip.ts';
 import { type LocalNode, zoneLabel } from '../model/node.ts';
@@ -14,8 +14,9 @@ import { categorizeEndpoints, isLocal, selectEndpoints } from './endpoints.ts';
 import { type OutFilterEntry, buildIptablesPayload, jumpRules } from './iptables.ts';
 import { resolveIpvsSettings } from './ipvs-settings.ts';
 import { type FamilyNodeIPs, familyNodeIPs } from './node-ips.ts';
+import { PackedVirtualServer, RealServerList } from './packed-virtual-server.ts';
 import { type BaseSetName, SetName, setInfos, setName } from './sets.ts';
-import type { DesiredState, DesiredVirtualServer, FamilyState, ServicePortContribution, SetEntry } from './types.ts';
+import type { DesiredState, FamilyState, ServicePortContribution, SetEntry } from './types.ts';
 
 /** Mutable accumulators of one family. */
 interface FamilyBuild {
@@ -23,7 +24,7 @@ interface FamilyBuild {
   readonly vsFamily: Family;
   readonly nodeIPs: FamilyNodeIPs;
   readonly sets: Map<BaseSetName, Set<string>>;
-  readonly virtualServers: Map<string, DesiredVirtualServer>;
+  readonly virtualServers: Map<string, PackedVirtualServer>;
   readonly owners: Map<string, string>;
   readonly addresses: Set<string>;
   readonly outFilter: Map<string, OutFilterEntry>;
@@ -50,15 +51,6 @@ function bind(fb: FamilyBuild, pb: PortBuild, address: string): void {
   if (!pb.addresses.includes(address)) pb.addresses.push(address);
 }
 
-/** Real servers for a selection; shared between the virtual servers of a port. */
-function toRealServers(vsFamily: Family, endpoints: readonly Endpoint[], forward: ForwardMethod, tunnel: Tunnel | null): RealServer[] {
-  // Endpoints are sorted by `ip:port`, which is realServerKey within a family.
-  return endpoints.map((ep) => ({
-    family: vsFamily, address: ep.address, port: ep.port, weight: 1, forward,
-    upperThreshold: 0, lowerThreshold: 0, tunnel,
-  }));
-}
-
 /** Builds everything one Service port contributes. */
 function buildPort(fb: FamilyBuild, sp: ServicePort, endpoints: readonly Endpoint[], node: LocalNode, config: ProxyConfig): PortBuild {
   const pb: PortBuild = { sp, vsKeys: [], entries: [], addresses: [] };
@@ -66,7 +58,7 @@ function buildPort(fb: FamilyBuild, sp: ServicePort, endpoints: readonly Endpoin
   const settings = resolveIpvsSettings(sp, config, fb.warnings);
   const cat = categorizeEndpoints(endpoints, sp, node.name, node.labels[zoneLabel] ?? '');
   const svc = serviceName(sp);
-  const rsCache = new Map<string, RealServer[]>();
+  const rsCache = new Map<string, RealServerList>();
   const persistence = sp.sessionAffinity
     ? { timeout: sp.sessionAffinity.timeoutSeconds, prefixLength: fb.family === 'IPv4' ? 32 : 128 }
     : null;
@@ -85,7 +77,8 @@ function buildPort(fb: FamilyBuild, sp: ServicePort, endpoints: readonly Endpoin
     const cacheKey = `${String(onlyLocal)}/${forward}`;
     let realServers = rsCache.get(cacheKey);
     if (!realServers) {
-      realServers = toRealServers(fb.vsFamily, sel.endpoints, forward, external ? settings.externalTunnel : null);
+      // Endpoints are sorted by `ip:port`, which is realServerKey within a family.
+      realServers = new RealServerList(fb.vsFamily, forward, external ? settings.externalTunnel : null, sel.endpoints);
       rsCache.set(cacheKey, realServers);
     }
     const key = virtualServerKey(vs);
@@ -95,7 +88,7 @@ function buildPort(fb: FamilyBuild, sp: ServicePort, endpoints: readonly Endpoin
       fb.warnings.push({ object: `Service ${svc}`, field: 'spec', message: `virtual server ${key} is also claimed by ${owner}; using ${sp.key}` });
     }
     fb.owners.set(key, sp.key);
-    fb.virtualServers.set(key, { virtualServer: vs, realServers });
+    fb.virtualServers.set(key, new PackedVirtualServer(vs, realServers));
     if (!pb.vsKeys.includes(key)) pb.vsKeys.push(key);
   };
 
@@ -195,7 +188,7 @@ export interface PortState {
   readonly service: string;
   /** virtualServerKey()s in creation order; `vsValues[i]` is the value of `vsKeys[i]`. */
   readonly vsKeys: readonly string[];
-  readonly vsValues: readonly DesiredVirtualServer[];
+  readonly vsValues: readonly PackedVirtualServer[];
   /** Set entries with full set names (KUBE-6- for IPv6); KUBE-IPVS-IPS is derived from `addresses`. */
   readonly setEntries: readonly SetEntry[];
   readonly addresses: readonly string[];
@@ -220,7 +213,7 @@ function exact<T>(xs: readonly T[], empty: readonly T[]): readonly T[] {
 }
 
 /** The value of a port's virtual server, or undefined if the port does not contribute it. */
-export function portVirtualServer(ps: PortState, vsKey: string): DesiredVirtualServer | undefined {
+export function portVirtualServer(ps: PortState, vsKey: string): PackedVirtualServer | undefined {
   const i = ps.vsKeys.indexOf(vsKey);
   return i < 0 ? undefined : ps.vsValues[i];
 }

@@ -16,6 +16,7 @@ import { type OutFilterEntry, buildIptablesPayload, jumpRules } from './iptables
 import { type FamilyNodeIPs, familyNodeIPs } from './node-ips.ts';
 import { type BaseSetName, SetName, setInfos, setName } from './sets.ts';
 import type { DesiredState, DesiredVirtualServer, FamilyState, IptablesPayload, ServicePortContribution, SetEntry } from './types.ts';
+import { type PackedVirtualServer, samePackedVirtualServer } from './packed-virtual-server.ts';
 import { VirtualServerOwners } from './vs-owners.ts';
 
 /** What a partial sync must write in one family. */
@@ -76,7 +77,7 @@ class FamilyIndex {
     }, this.config, this.node);
   }
 
-  winner(vsKey: string): DesiredVirtualServer | undefined {
+  winner(vsKey: string): PackedVirtualServer | undefined {
     const owner = this.vsOwners.winner(vsKey);
     return owner && portVirtualServer(owner, vsKey);
   }
@@ -151,19 +152,13 @@ class FamilyIndex {
 
 interface Touched {
   /** vsKey → winner before the change. */
-  vs: Map<string, DesiredVirtualServer | undefined>;
+  vs: Map<string, PackedVirtualServer | undefined>;
   /** set\0entry → presence before the change. */
   entries: Map<string, { set: string; entry: string; before: boolean }>;
   /** address → bound before the change. */
   addresses: Map<string, boolean>;
   outFilter: boolean;
   nonEmptyChanged: boolean;
-}
-
-function sameVirtualServer(a: DesiredVirtualServer | undefined, b: DesiredVirtualServer | undefined): boolean {
-  if (a === b) return true;
-  if (!a || !b) return false;
-  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /**
@@ -249,7 +244,7 @@ function delta(fi: FamilyIndex, touched: Touched): FamilyDelta {
   const virtualServers = new Map<string, DesiredVirtualServer | null>();
   for (const [key, before] of touched.vs) {
     const after = fi.winner(key);
-    if (!sameVirtualServer(before, after)) virtualServers.set(key, after ?? null);
+    if (!samePackedVirtualServer(before, after)) virtualServers.set(key, after ?? null);
   }
   const setAdds: SetEntry[] = [];
   const setDels: SetEntry[] = [];
