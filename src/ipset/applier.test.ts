@@ -69,6 +69,17 @@ describe('applyFull', () => {
     expect(fake.dump()).toBe(`${expectedSave(desired)}create other-set hash:ip family inet hashsize 1024 maxelem 65536\nadd other-set 10.9.9.9\n`);
   });
 
+  it('remembers entries whose desired text is not the kernel form, so their drift is counted', async () => {
+    const sets = desired.map((s) => (s.name === 'KUBE-LOAD-BALANCER-SOURCE-CIDR' ? { ...s, entries: [...s.entries, '203.0.113.9,tcp:80,10.9.9.9/32'] } : s));
+    await applier.applyFull(sets);
+    expect(fake.dump()).toContain('add KUBE-LOAD-BALANCER-SOURCE-CIDR 203.0.113.9,tcp:80,10.9.9.9\n');
+    await fake.restore(['del KUBE-LOAD-BALANCER-SOURCE-CIDR 203.0.113.9,tcp:80,10.9.9.9', 'del KUBE-CLUSTER-IP 10.96.0.10,tcp:80']);
+    const r = await applier.applyFull(sets);
+    expect(r.repaired).toBe(2);
+    expect(r.ops).toEqual({ add: 2 });
+    expect((await applier.applyFull(sets)).writes).toBe(0);
+  });
+
   it('does not count changes of the desired state as drift', async () => {
     await applier.applyFull(desired);
     const grown = scenarioSets(['10.244.0.9']);

@@ -41,6 +41,19 @@ function opsOf(lines: readonly string[]): Record<string, number> {
 }
 
 /**
+ * The set `result` (kernel forms), holding the desired entry strings themselves
+ * wherever the desired text already is the kernel form (almost always): those
+ * strings are kept by the desired state anyway, so the applier's memory of
+ * 10,000s of entries costs no second copy of each. Pure.
+ */
+function sharedForms(result: ReadonlySet<string>, desired: readonly string[]): Set<string> {
+  const out = new Set<string>();
+  for (const e of desired) if (result.has(e)) out.add(e);
+  if (out.size !== result.size) for (const e of result) out.add(e);
+  return out;
+}
+
+/**
  * Keeps the kernel's ipsets equal to the desired ones. Not reentrant: the sync
  * loop calls one method at a time. After any result with errors (or a
  * rejection) the caller must make the next sync a full one (`applyFull`).
@@ -85,7 +98,12 @@ export class IpsetApplier {
     const outcome = await this.restore(plan.lines);
     errors.push(...outcome.errors);
     this.shapes = new Map(ours.map((s) => [s.name, { type: s.type, family: s.family }]));
-    this.applied = outcome.errors.length === 0 ? new Map([...plan.result].map(([k, v]) => [k, new Set(v)])) : null;
+    if (outcome.errors.length === 0) {
+      const byName = new Map(ours.map((s) => [s.name, s.entries]));
+      this.applied = new Map([...plan.result].map(([k, v]) => [k, sharedForms(v, byName.get(k) ?? [])]));
+    } else {
+      this.applied = null;
+    }
     return this.result('full', outcome.written, repaired, errors);
   }
 
