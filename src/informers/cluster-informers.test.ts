@@ -11,6 +11,7 @@ import { silentLogger } from '../observability/logger.ts';
 import { Backoff } from './backoff.ts';
 import { loadClusterAccess } from './cluster-access.ts';
 import { type ClusterChangeHandler, ClusterInformers } from './cluster-informers.ts';
+import type { Retained, RetainedService } from './retain.ts';
 
 /** What the consumer saw, as short strings: `svc+ ns/name`, `svc~ ns/name@rv`, `svc- ns/name`. */
 class Recorder implements ClusterChangeHandler {
@@ -18,17 +19,17 @@ class Recorder implements ClusterChangeHandler {
   synced = 0;
   syncedAfter = -1;
   readonly triggers: (number | null)[] = [];
-  readonly serviceOld: (k8s.V1Service | null)[] = [];
+  readonly serviceOld: (RetainedService | null)[] = [];
   private id(o: { metadata?: { namespace?: string; name?: string } } | null): string {
     return `${o?.metadata?.namespace ?? ''}/${o?.metadata?.name ?? ''}`;
   }
-  private record(kind: string, old: { metadata?: { namespace?: string; name?: string; resourceVersion?: string } } | null, cur: typeof old): void {
+  private record(kind: string, old: Retained | null, cur: { metadata?: { namespace?: string; name?: string; resourceVersion?: string } } | null): void {
     if (!old) this.log.push(`${kind}+ ${this.id(cur)}`);
-    else if (!cur) this.log.push(`${kind}- ${this.id(old)}`);
-    else this.log.push(`${kind}~ ${this.id(cur)}@${old.metadata?.resourceVersion ?? ''}>${cur.metadata?.resourceVersion ?? ''}`);
+    else if (!cur) this.log.push(`${kind}- ${old.namespace}/${old.name}`);
+    else this.log.push(`${kind}~ ${this.id(cur)}@${old.resourceVersion}>${cur.metadata?.resourceVersion ?? ''}`);
   }
-  onServiceChange(old: k8s.V1Service | null, cur: k8s.V1Service | null): void { this.serviceOld.push(old); this.record('svc', old, cur); }
-  onEndpointSliceChange(old: k8s.V1EndpointSlice | null, cur: k8s.V1EndpointSlice | null, t: number | null): void { this.triggers.push(t); this.record('eps', old, cur); }
+  onServiceChange(old: RetainedService | null, cur: k8s.V1Service | null): void { this.serviceOld.push(old); this.record('svc', old, cur); }
+  onEndpointSliceChange(old: Retained | null, cur: k8s.V1EndpointSlice | null, t: number | null): void { this.triggers.push(t); this.record('eps', old, cur); }
   onNodeChange(node: k8s.V1Node | null): void { this.log.push(`node ${node?.metadata?.name ?? 'null'}`); }
   onSynced(): void { this.synced += 1; this.syncedAfter = this.log.length; }
 }
@@ -113,7 +114,9 @@ describe('ClusterInformers against the local API server', () => {
     server.registry.delete(services, 'default', 'web');
     await until(() => rec.log.length >= 3);
     expect(rec.log).toEqual(['svc+ default/web', `svc~ default/web@${rv1}>${rv2}`, 'svc- default/web']);
-    expect(rec.serviceOld[1]?.metadata?.labels).toBeUndefined();
+    // `old` is the small record kept of the previous version, not the whole object.
+    expect(rec.serviceOld[1]).toEqual({ namespace: 'default', name: 'web', resourceVersion: rv1, healthCheckNodePort: undefined });
+    expect(rec.serviceOld[2]).toEqual({ namespace: 'default', name: 'web', resourceVersion: rv2, healthCheckNodePort: undefined });
   });
 
   it('exposes the last-change-trigger-time of each slice change', async () => {

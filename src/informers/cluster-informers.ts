@@ -1,6 +1,7 @@
 // The agent's view of the cluster: Services and EndpointSlices filtered by
 // kube-proxy's label selector, and the own Node by name. Every change reaches
-// the consumer as (old, new) so it can tell which Service ports changed;
+// the consumer as (old, new) so it can tell which Service ports changed, `old`
+// being the small record the informer keeps (retain.ts), not the whole object;
 // `onSynced` fires once, when Services AND EndpointSlices have both been listed
 // (nothing may be applied before: an empty list would delete everything).
 
@@ -8,20 +9,26 @@ import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Backoff } from './backoff.ts';
 import { Reflector, type ReflectorStats } from './reflector.ts';
+import { type Retained, type RetainedService, retainService } from './retain.ts';
 import { KUBE_PROXY_LABEL_SELECTOR, nodeFieldSelector } from './selectors.ts';
 import { endpointSliceSource, nodeSource, serviceSource } from './sources.ts';
 import { triggerTimeOf } from './trigger-time.ts';
 
 /** What the sync loop implements. Handlers must not throw (a throw is logged and ignored). */
 export interface ClusterChangeHandler {
-  /** A Service was added (old null), changed, or deleted (cur null). */
-  onServiceChange(old: k8s.V1Service | null, cur: k8s.V1Service | null): void;
   /**
-   * An EndpointSlice was added, changed or deleted. `triggerTimeMs` is the new
+   * A Service was added (old null), changed, or deleted (cur null). `old` is
+   * what the informer kept of the previous version: id, resourceVersion and
+   * health-check node port.
+   */
+  onServiceChange(old: RetainedService | null, cur: k8s.V1Service | null): void;
+  /**
+   * An EndpointSlice was added, changed or deleted; `old` is the previous
+   * version's id and resourceVersion. `triggerTimeMs` is the new
    * slice's `endpoints.kubernetes.io/last-change-trigger-time` (ms since the
    * epoch), the start of network-programming latency; null when absent or deleted.
    */
-  onEndpointSliceChange(old: k8s.V1EndpointSlice | null, cur: k8s.V1EndpointSlice | null, triggerTimeMs: number | null): void;
+  onEndpointSliceChange(old: Retained | null, cur: k8s.V1EndpointSlice | null, triggerTimeMs: number | null): void;
   /** The own Node appeared or changed (null: deleted or not present at list time). */
   onNodeChange(node: k8s.V1Node | null): void;
   /** Services and EndpointSlices have both been listed; called once. */
@@ -43,7 +50,7 @@ export interface ClusterInformerOptions {
 
 /** Services, EndpointSlices and the own Node, listed and watched with retries. */
 export class ClusterInformers {
-  readonly services: Reflector<k8s.V1Service>;
+  readonly services: Reflector<k8s.V1Service, RetainedService>;
   readonly endpointSlices: Reflector<k8s.V1EndpointSlice>;
   readonly node: Reflector<k8s.V1Node>;
   private servicesListed = false;
@@ -64,8 +71,8 @@ export class ClusterInformers {
       ...(opts.watchTimeoutSeconds ? { watchTimeoutSeconds: opts.watchTimeoutSeconds } : {}),
     };
     const backoff = (): Backoff => opts.backoff?.() ?? new Backoff();
-    this.services = new Reflector<k8s.V1Service>({
-      ...common, ...serviceSource(kc, selector), name: 'services', backoff: backoff(),
+    this.services = new Reflector<k8s.V1Service, RetainedService>({
+      ...common, ...serviceSource(kc, selector), name: 'services', backoff: backoff(), retain: retainService,
       handler: { onChange: (o, c) => h.onServiceChange(o, c), onListed: () => { this.servicesListed = true; this.checkSynced(); } },
     });
     this.endpointSlices = new Reflector<k8s.V1EndpointSlice>({

@@ -1,6 +1,8 @@
 // A reflector keeps a local copy of one resource in step with the API server:
 // list (paged), then watch from the list's resourceVersion, applying each event
-// and reporting every change as (old, new). Unlike client-node's ListWatch it
+// and reporting every change as (old, new). Per object it keeps only a small
+// record made by `retain` (id, resourceVersion, whatever the consumer needs of
+// `old`), never the whole object: see retain.ts. Unlike client-node's ListWatch it
 // never stops on an error: it retries with backoff (1 s doubling to 30 s, reset
 // by a successful list or a watch that delivered events), and stop() is quiet.
 //   - watch ended cleanly (server timeout, stream closed): resume from the last
@@ -11,11 +13,9 @@
 
 import type { Logger } from 'pino';
 import { Backoff } from './backoff.ts';
+import { type ObjectLike, type Retained, retainMeta } from './retain.ts';
 
-/** The part of a Kubernetes object the reflector reads. */
-export interface ObjectLike {
-  metadata?: { name?: string; namespace?: string; resourceVersion?: string } | undefined;
-}
+export type { ObjectLike, Retained } from './retain.ts';
 
 /** One page of a list. */
 export interface ListPage<T> {
@@ -38,19 +38,29 @@ export interface WatchHandle { abort(): void }
 export type WatchFn = (params: Record<string, string | number | boolean>,
   onEvent: (type: string, object: unknown) => void, done: (err: unknown) => void) => Promise<WatchHandle>;
 
-/** Receives changes; `old`/`cur` are null for additions/deletions. */
-export interface ReflectorHandler<T> {
-  onChange(old: T | null, cur: T | null): void;
+/**
+ * Receives changes; `old`/`cur` are null for additions/deletions. `old` is the
+ * record kept of the previous version (see `ReflectorOptions.retain`), `cur`
+ * the whole new object, which the reflector does not keep.
+ */
+export interface ReflectorHandler<T, R extends Retained = Retained> {
+  onChange(old: R | null, cur: T | null): void;
   /** After each complete (re)list has been applied. */
   onListed(): void;
 }
 
 /** What a reflector needs. */
-export interface ReflectorOptions<T> {
+export interface ReflectorOptions<T, R extends Retained = Retained> {
   readonly name: string;
   readonly list: ListFn<T>;
   readonly watch: WatchFn;
-  readonly handler: ReflectorHandler<T>;
+  readonly handler: ReflectorHandler<T, R>;
+  /**
+   * Makes the record kept per object and handed back as `old`; its
+   * `resourceVersion` must be the object's. Must not throw. Required unless
+   * `R` is plain `Retained` (default: `retainMeta`).
+   */
+  readonly retain?: (o: T) => R;
   readonly logger: Logger;
   readonly backoff?: Backoff;
   readonly pageSize?: number;
@@ -103,21 +113,24 @@ function rvOf(o: unknown): string {
 
 const maxPages = 100_000;
 
-/** List-then-watch loop for one resource. */
-export class Reflector<T extends ObjectLike> {
+/** List-then-watch loop for one resource, keeping a `retain`ed record per object. */
+export class Reflector<T extends ObjectLike, R extends Retained = Retained> {
   readonly stats: ReflectorStats = { lists: 0, watches: 0, errors: 0, expired: 0 };
-  private readonly opts: ReflectorOptions<T>;
+  private readonly opts: ReflectorOptions<T, R>;
+  private readonly retain: (o: T) => R;
   private readonly log: Logger;
   private readonly backoff: Backoff;
-  private readonly objects = new Map<string, T>();
+  private readonly objects = new Map<string, R>();
   private rv = '';
   private stopped = true;
   private loop: Promise<void> | undefined;
   private current: WatchHandle | undefined;
   private wake: (() => void) | undefined;
 
-  constructor(opts: ReflectorOptions<T>) {
+  constructor(opts: ReflectorOptions<T, R>) {
     this.opts = opts;
+    // Without `retain`, R is Retained (the type parameter's default).
+    this.retain = opts.retain ?? (retainMeta as unknown as (o: T) => R);
     this.log = opts.logger.child({ component: 'informer', resource: opts.name });
     this.backoff = opts.backoff ?? new Backoff();
   }
@@ -127,8 +140,8 @@ export class Reflector<T extends ObjectLike> {
     return this.rv;
   }
 
-  /** The current objects. */
-  items(): T[] {
+  /** The records kept of the current objects. */
+  items(): R[] {
     return [...this.objects.values()];
   }
 
@@ -186,7 +199,7 @@ export class Reflector<T extends ObjectLike> {
     });
   }
 
-  private emit(old: T | null, cur: T | null): void {
+  private emit(old: R | null, cur: T | null): void {
     try {
       this.opts.handler.onChange(old, cur);
     } catch (err) {
@@ -223,9 +236,10 @@ export class Reflector<T extends ObjectLike> {
       const k = keyOf(o);
       seen.add(k);
       const old = this.objects.get(k) ?? null;
-      this.objects.set(k, o);
-      if (!old) this.emit(null, o);
-      else if (rvOf(old) !== rvOf(o)) this.emit(old, o);
+      // An unchanged object (same resourceVersion) keeps its record and is not reported.
+      if (old && old.resourceVersion === rvOf(o)) continue;
+      this.objects.set(k, this.retain(o));
+      this.emit(old, o);
     }
     for (const [k, old] of [...this.objects]) {
       if (seen.has(k)) continue;
@@ -251,8 +265,10 @@ export class Reflector<T extends ObjectLike> {
     const k = keyOf(o);
     if (type === 'ADDED' || type === 'MODIFIED') {
       const old = this.objects.get(k) ?? null;
-      this.objects.set(k, o);
-      if (!old || rvOf(old) !== rvOf(o)) this.emit(old, o);
+      if (!old || old.resourceVersion !== rvOf(o)) {
+        this.objects.set(k, this.retain(o));
+        this.emit(old, o);
+      }
     } else if (type === 'DELETED') {
       const old = this.objects.get(k);
       if (old) { this.objects.delete(k); this.emit(old, null); }

@@ -12,6 +12,7 @@ import { ConntrackCleaner } from '../conntrack/cleaner.ts';
 import { ExecConntrack } from '../conntrack/exec-client.ts';
 import { conntrackCleanupRequired } from '../conntrack/plan.ts';
 import { ClusterInformers } from '../informers/cluster-informers.ts';
+import type { Retained, RetainedService } from '../informers/retain.ts';
 import type { Backend } from '../iptables/types.ts';
 import { type TableEntry, toJson } from '../ipvs/format.ts';
 import { readTable } from '../ipvs/table.ts';
@@ -248,18 +249,19 @@ export class Agent {
     for (const w of warnings) this.log.warn({ object: w.object, field: w.field }, formatWarning(w));
   }
 
-  private onService(old: V1Service | null, cur: V1Service | null): void {
-    const change = cur ? this.state.upsertService(cur) : this.state.deleteService(objectId(old ?? {}));
+  // `old` is the informer's small record of the previous version (id, resourceVersion, health-check port).
+  private onService(old: RetainedService | null, cur: V1Service | null): void {
+    const change = cur ? this.state.upsertService(cur) : this.state.deleteService(objectId({ metadata: old }));
     if (cur) this.warn(`${objectId(cur)}@${cur.metadata?.resourceVersion ?? ''}`, change.warnings);
     this.engine.markChanged(change.keys);
     // A health-check node port came, went or moved: open/close listeners after the sync.
-    if (cur?.spec?.healthCheckNodePort || old?.spec?.healthCheckNodePort) this.healthPortsChanged = true;
+    if (cur?.spec?.healthCheckNodePort || old?.healthCheckNodePort) this.healthPortsChanged = true;
     this.metrics.serviceChanged();
     this.loop.trigger();
   }
 
-  private onSlice(old: V1EndpointSlice | null, cur: V1EndpointSlice | null, triggerTimeMs: number | null): void {
-    const change = cur ? this.state.upsertSlice(cur) : this.state.deleteSlice(objectId(old ?? {}));
+  private onSlice(old: Retained | null, cur: V1EndpointSlice | null, triggerTimeMs: number | null): void {
+    const change = cur ? this.state.upsertSlice(cur) : this.state.deleteSlice(objectId({ metadata: old }));
     if (cur) this.warn(`${objectId(cur)}@${cur.metadata?.resourceVersion ?? ''}`, change.warnings);
     if (triggerTimeMs !== null) this.triggers.push(triggerTimeMs);
     this.engine.markChanged(change.keys);
