@@ -207,46 +207,52 @@ export class Reflector<T extends ObjectLike, R extends Retained = Retained> {
     }
   }
 
-  private async listAll(): Promise<ListPage<T>> {
-    const items: T[] = [];
+  // Applies one listed object: records and reports it unless its resourceVersion is the one kept.
+  private applyListed(o: T, seen: Set<string>): void {
+    const k = keyOf(o);
+    seen.add(k);
+    const old = this.objects.get(k) ?? null;
+    if (old && old.resourceVersion === rvOf(o)) return;
+    this.objects.set(k, this.retain(o));
+    this.emit(old, o);
+  }
+
+  // Lists every page, applying each as it arrives so that only one page of whole
+  // objects is alive at a time (pages of one list are one snapshot: all are
+  // served at the first page's resourceVersion). Null when stopped meanwhile.
+  private async listPages(): Promise<{ seen: Set<string>; resourceVersion: string } | null> {
+    const seen = new Set<string>();
     let cont: string | undefined;
     let rv = '';
     for (let page = 0; page < maxPages; page += 1) {
       const p = await this.opts.list({ limit: this.opts.pageSize ?? 500, ...(cont ? { continue: cont } : {}) });
-      items.push(...p.items);
+      if (this.stopped) return null;
       if (page === 0) rv = p.resourceVersion;
+      for (const o of p.items) this.applyListed(o, seen);
       cont = p.continue || undefined;
       if (!cont) break;
     }
-    return { items, resourceVersion: rv };
+    return { seen, resourceVersion: rv };
   }
 
   private async relist(): Promise<void> {
     this.stats.lists += 1;
-    let page: ListPage<T>;
+    let listed: { seen: Set<string>; resourceVersion: string } | null;
     try {
-      page = await this.listAll();
+      listed = await this.listPages();
     } catch (err) {
-      // A continue token can expire mid-list; start over once from a fresh list.
+      // A continue token can expire mid-list; start over once from a fresh list
+      // (what the first pages reported stays valid: it was the state at their snapshot).
       if (statusOf(err) !== 410) throw err;
-      page = await this.listAll();
+      listed = await this.listPages();
     }
-    const seen = new Set<string>();
-    for (const o of page.items) {
-      const k = keyOf(o);
-      seen.add(k);
-      const old = this.objects.get(k) ?? null;
-      // An unchanged object (same resourceVersion) keeps its record and is not reported.
-      if (old && old.resourceVersion === rvOf(o)) continue;
-      this.objects.set(k, this.retain(o));
-      this.emit(old, o);
-    }
+    if (!listed) return;
     for (const [k, old] of [...this.objects]) {
-      if (seen.has(k)) continue;
+      if (listed.seen.has(k)) continue;
       this.objects.delete(k);
       this.emit(old, null);
     }
-    this.rv = page.resourceVersion;
+    this.rv = listed.resourceVersion;
     try {
       this.opts.handler.onListed();
     } catch (err) {
