@@ -8,9 +8,20 @@
 import * as k8s from '@kubernetes/client-node';
 import type { ListFn, ListPage, WatchFn, WatchHandle } from './reflector.ts';
 
-/** Turns typed client objects (Dates, class instances) into plain JSON with kind and apiVersion. */
+/**
+ * Turns typed client objects (Dates, class instances) into plain JSON with kind
+ * and apiVersion, one item at a time (never the whole page as one string).
+ * Throws only what JSON.stringify throws (cycles, BigInt), which typed list
+ * results never hold.
+ */
 export function toPlain<T>(items: readonly unknown[], apiVersion: string, kind: string): T[] {
-  return items.map((o) => ({ ...(JSON.parse(JSON.stringify(o)) as object), apiVersion, kind }) as T);
+  return items.map((o) => {
+    // Set on the parsed copy itself rather than spread into another object: one object per item, not two.
+    const plain = JSON.parse(JSON.stringify(o)) as Record<string, unknown>;
+    plain.apiVersion = apiVersion;
+    plain.kind = kind;
+    return plain as T;
+  });
 }
 
 interface TypedList { items: unknown[]; metadata?: { resourceVersion?: string; _continue?: string } | undefined }
