@@ -4,7 +4,7 @@ const common = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   // Scratch space, build output and image staging hold copies of package.json.
-  modulePathIgnorePatterns: ['<rootDir>/.sandbox/', '<rootDir>/dist/'],
+  modulePathIgnorePatterns: ['<rootDir>/.sandbox/', '<rootDir>/dist/', '<rootDir>/build/'],
   // TypeScript rewrites our '.ts' import specifiers to '.js'; point them back.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {
