@@ -209,3 +209,47 @@ describe('cleanup', () => {
     expect(await table()).toEqual(['FWM/inet/3 rr', 'TCP/10.200.0.1:80 rr']);
   });
 });
+
+describe('IpvsApplier full sync in chunks', () => {
+  /** A FakeIpvs that records how many ops each apply call carried. */
+  class CountingIpvs extends FakeIpvs {
+    readonly batches: number[] = [];
+    override async apply(ops: Parameters<FakeIpvs['apply']>[0]): ReturnType<FakeIpvs['apply']> {
+      this.batches.push(ops.length);
+      return super.apply(ops);
+    }
+  }
+  const desired = scope(
+    entry(vs('10.96.0.1'), '10.244.0.1', '10.244.0.2'), entry(vs('10.96.0.2'), '10.244.0.3'),
+    entry(vs('10.96.0.3'), '10.244.0.4'), entry(vs('10.96.0.4', 53, 'UDP'), '10.244.0.5'),
+  );
+  async function tamper(k: FakeIpvs): Promise<void> {
+    await k.deleteVirtualServer(vs('10.96.0.2'));
+    await k.addRealServer(vs('10.96.0.1'), rs('10.244.9.9'));
+    await k.updateVirtualServer(vs('10.96.0.3', 80, 'TCP', { scheduler: 'wlc' }));
+    await k.addVirtualServer(vs('10.96.0.9'));
+  }
+
+  it.each([{ name: 'one virtual server per step', chunkSize: 1 }, { name: 'three per step', chunkSize: 3 }])(
+    '$name: same kernel, ops and repaired count as one step, and no step carries more than its chunk', async ({ chunkSize }) => {
+      const whole = new FakeIpvs();
+      const oneStep = new IpvsApplier(whole, silentLogger());
+      const chunkedKernel = new CountingIpvs();
+      const chunked = new IpvsApplier(chunkedKernel, silentLogger(), { chunkSize });
+      const cold = [await oneStep.applyFull(desired), await chunked.applyFull(desired)];
+      expect(cold[1]).toEqual(cold[0]);
+      // Adds of a virtual server with its real servers: at most chunkSize virtual servers per call.
+      expect(Math.max(...chunkedKernel.batches)).toBeLessThanOrEqual(chunkSize * 3);
+      expect(chunkedKernel.batches.length).toBe(Math.ceil(4 / chunkSize));
+      await tamper(whole);
+      await tamper(chunkedKernel);
+      const repair = [await oneStep.applyFull(desired), await chunked.applyFull(desired)];
+      expect(repair[1]).toEqual(repair[0]);
+      // VS .2 and its real server gone (2), stray real server (1), scheduler changed (1), stray VS (1).
+      expect(repair[1]?.repaired).toBe(5);
+      const dump = async (k: FakeIpvs): Promise<unknown[]> =>
+        Promise.all((await k.listVirtualServers()).map(async (v) => [virtualServerKey(v), v.scheduler, (await k.listRealServers(v)).map((r) => r.address).sort()]));
+      expect(await dump(chunkedKernel)).toEqual(await dump(whole));
+      expect((await chunked.applyFull(desired)).writes).toBe(0);
+    });
+});

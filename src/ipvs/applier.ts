@@ -8,7 +8,6 @@ import {
   type DrainingRealServer, type ObservedEntry, type VirtualServerEntry, diffVirtualServers, plainRealServer,
   plainVirtualServer, sameRealServer, sameVirtualServer,
 } from './diff.ts';
-import { readTable } from './table.ts';
 import { type Family, type RealServer, type VirtualServer, realServerKey, virtualServerKey } from './types.ts';
 
 /** The desired IPVS state of one family. */
@@ -40,8 +39,13 @@ export class IpvsApplier {
   /** vsKey → rsKey → drained real server. */
   private readonly draining = new Map<string, Map<string, DrainingRealServer>>();
 
-  constructor(client: IpvsClient, logger: Logger) {
+  /** Virtual servers per read-diff-write step of a full sync. */
+  private readonly chunkSize: number;
+
+  /** `chunkSize`: virtual servers per step of a full sync (default 256); tests make it small. */
+  constructor(client: IpvsClient, logger: Logger, opts: { chunkSize?: number } = {}) {
     this.client = client;
+    this.chunkSize = Math.max(1, opts.chunkSize ?? 256);
     this.log = logger.child({ component: 'applier', subsystem: 'ipvs' });
   }
 
@@ -59,32 +63,58 @@ export class IpvsApplier {
 
   /**
    * Full sync: reads every virtual and real server, diffs against `scopes`, and
-   * writes the difference in one batch. Counts in `repaired` what differed from
-   * what it had last written. Rejects only if the table cannot be read or the
-   * kernel stops answering (then the next sync must be full again).
+   * writes the difference. Counts in `repaired` what differed from what it had
+   * last written. Works through the table `chunkSize` virtual servers at a
+   * time (read, diff, write), so memory holds one chunk's kernel answers and
+   * ops, not the whole table's: at 10,000 virtual servers x 10 real servers the
+   * whole table read back and its ops are tens of MB. Rejects only if the table
+   * cannot be read or the kernel stops answering (then the next sync must be
+   * full again; chunks written before stay written).
    */
   async applyFull(scopes: readonly IpvsScope[]): Promise<ApplyResult> {
-    const table = await readTable(this.client);
-    const observed = new Map<string, ObservedEntry>();
-    for (const e of table) observed.set(virtualServerKey(e.virtualServer), { virtualServer: plainVirtualServer(e.virtualServer), realServers: e.realServers });
     const owned = ownership(scopes);
     const desired = new Map<string, VirtualServerEntry>();
     for (const s of scopes) for (const [k, v] of s.virtualServers) desired.set(k, v);
-
-    const repaired = this.cache ? countDrift(this.cache, observed, owned) : 0;
-    const { ops, draining } = diffVirtualServers({ desired, observed, owned });
-    const errors = await this.write(ops);
-
+    // What we wrote last time, to count drift; forgotten now, as a failure
+    // part-way leaves the kernel neither as cached nor as desired.
+    const before = this.cache;
+    this.cache = null;
     this.draining.clear();
+    const opNames: string[] = [];
+    const errors: KernelError[] = [];
+    const draining: DrainingRealServer[] = [];
+    let repaired = 0;
+    const writeChunk = async (observed: ReadonlyMap<string, ObservedEntry>, keys: readonly string[]): Promise<void> => {
+      if (before) repaired += countDrift(before, observed, owned, keys);
+      const diff = diffVirtualServers({ desired, observed, owned, keys });
+      for (const op of diff.ops) opNames.push(op.op);
+      errors.push(...await this.write(diff.ops));
+      draining.push(...diff.draining);
+    };
+
+    // The virtual servers the kernel has, chunk by chunk, then the desired ones it lacks.
+    const listed = await this.client.listVirtualServers();
+    const seen = new Set<string>();
+    for (let i = 0; i < listed.length; i += this.chunkSize) {
+      const observed = new Map<string, ObservedEntry>();
+      for (const vs of listed.slice(i, i + this.chunkSize)) {
+        const key = virtualServerKey(vs);
+        seen.add(key);
+        observed.set(key, { virtualServer: plainVirtualServer(vs), realServers: await this.client.listRealServers(vs) });
+      }
+      await writeChunk(observed, [...observed.keys()].sort());
+    }
+    const missing = [...desired.keys()].filter((k) => !seen.has(k)).sort();
+    for (let i = 0; i < missing.length; i += this.chunkSize) await writeChunk(new Map(), missing.slice(i, i + this.chunkSize));
+    if (before) for (const [key, want] of before) if (!seen.has(key)) repaired += 1 + want.realServers.length;
+
     for (const d of draining) this.addDraining(d);
-    if (errors.length) {
-      this.cache = null;
-    } else {
-      this.cache = desired;
+    if (errors.length === 0) {
       addDrainingTo(desired, draining);
+      this.cache = desired;
     }
     if (repaired) this.log.warn({ repaired }, 'repaired IPVS drift');
-    return this.result(ops, repaired, errors);
+    return { subsystem: 'ipvs', writes: opNames.length, ops: countOps(opNames), repaired, errors };
   }
 
   /**
@@ -213,12 +243,18 @@ function ownership(scopes: readonly IpvsScope[]): (vs: VirtualServer) => boolean
   };
 }
 
-/** Objects of ours whose kernel state differs from what we last wrote. */
-function countDrift(cache: ReadonlyMap<string, CachedEntry>, observed: ReadonlyMap<string, ObservedEntry>, owned: (vs: VirtualServer) => boolean): number {
+/**
+ * Objects of ours among `keys` (all observed) whose kernel state differs from
+ * what we last wrote (`cache`). Virtual servers we wrote that the kernel lacks
+ * are counted by the caller.
+ */
+function countDrift(cache: ReadonlyMap<string, CachedEntry>, observed: ReadonlyMap<string, ObservedEntry>, owned: (vs: VirtualServer) => boolean, keys: readonly string[]): number {
   let n = 0;
-  for (const [key, want] of cache) {
+  for (const key of keys) {
     const have = observed.get(key);
-    if (!have) { n += 1 + want.realServers.length; continue; }
+    if (!have) continue;
+    const want = cache.get(key);
+    if (!want) { if (owned(have.virtualServer)) n++; continue; }
     if (!sameVirtualServer(want.virtualServer, have.virtualServer)) n++;
     const current = new Map(have.realServers.map((rs) => [realServerKey(rs), plainRealServer(rs)]));
     const wanted = new Set<string>();
@@ -230,6 +266,5 @@ function countDrift(cache: ReadonlyMap<string, CachedEntry>, observed: ReadonlyM
     }
     for (const k of current.keys()) if (!wanted.has(k)) n++;
   }
-  for (const [key, have] of observed) if (!cache.has(key) && owned(have.virtualServer)) n++;
   return n;
 }
