@@ -28,6 +28,7 @@ import { startMetricsServer } from '../observability/metrics-server.ts';
 import { type ProxyMetrics, createProxyMetrics, ownersFromDesiredState } from '../observability/metrics.ts';
 import { type NodeStatus, ProxyHealth } from '../observability/proxy-health.ts';
 import { localReadyEndpoints } from '../reconciler/local-endpoints.ts';
+import { PackedVirtualServer } from '../reconciler/packed-virtual-server.ts';
 import type { DesiredState } from '../reconciler/types.ts';
 import { type SyncReport, SyncEngine } from './engine.ts';
 import { type Kernel, hostFamilies, openKernel } from './kernel.ts';
@@ -313,7 +314,8 @@ export class Agent {
     for (const f of desired.families) {
       this.metrics.setNoLocalEndpoints(f.family, f.noLocalEndpoints);
       let real = 0;
-      for (const v of f.virtualServers.values()) real += v.realServers.length;
+      // Count packed lists without building a RealServer object per entry.
+      for (const v of f.virtualServers.values()) real += v instanceof PackedVirtualServer ? v.targets.length : v.realServers.length;
       this.metrics.setIpvsObjects(f.family, { virtualServers: f.virtualServers.size, realServers: real });
       for (const [svc, port] of f.healthCheckNodePorts) ports.set(svc, port);
     }
