@@ -21,6 +21,8 @@ interface FamilyMemory {
   payload: string | null;
   /** Whether every jump rule has been ensured since the last failure. */
   jumpsEnsured: boolean;
+  /** The tables `payload` was made of (usually the very strings the next partial sync passes). */
+  written?: IptablesPayload;
 }
 
 /** Our chains per table, for cleanup (kube-proxy's IPVS-mode chains). */
@@ -109,6 +111,10 @@ export class IptablesApplier {
   private async applyFamily(client: IptablesClient, d: IptablesDesired, full: boolean, tally: Tally): Promise<void> {
     const mem = this.memory.get(d.family) ?? { payload: null, jumpsEnsured: false };
     this.memory.set(d.family, mem);
+    // The common partial sync: same tables as last written, jumps in place. Compared
+    // table by table, as joining them would copy the whole payload on every change.
+    const last = mem.written;
+    if (!full && mem.jumpsEnsured && mem.payload !== null && last && last.nat === d.iptables.nat && last.filter === d.iptables.filter) return;
     const payload = d.iptables.nat + d.iptables.filter;
     const needJumps = full || !mem.jumpsEnsured;
     // One save per table answers both questions: what drifted, which jumps are missing.
@@ -136,6 +142,7 @@ export class IptablesApplier {
     mem.jumpsEnsured = false;
     await client.restore(withJumpRules(d.iptables, missing), { noflush: true });
     mem.payload = payload;
+    mem.written = d.iptables;
     mem.jumpsEnsured = needJumps || hadEnsured;
     tally.ops.push(...(changes ? ['restore'] : []), ...missing.map(() => 'insert-rule'));
     // The restore rewrote every declared chain and put back every missing jump: the drift is repaired now.

@@ -1,0 +1,50 @@
+import { describe, expect, it } from '@jest/globals';
+import { decodeAttrs, encodeAttrs, readU64, str, u16, u32, u8 } from './attributes.ts';
+
+describe('decodeAttrs', () => {
+  it('reads back what encodeAttrs wrote, padding skipped and the nested flag stripped', () => {
+    const buf = encodeAttrs([
+      { type: 1, value: u8(7) },
+      { type: 2, value: str('rr') },
+      { type: 3, value: [{ type: 1, value: u32(0xdeadbeef) }] },
+      { type: 4, value: u16(65535) },
+    ]);
+    const m = decodeAttrs(buf);
+    expect([...m.keys()]).toEqual([1, 2, 3, 4]);
+    expect(m.get(1)).toEqual(Buffer.from([7]));
+    expect(m.get(2)?.toString()).toBe('rr\0');
+    expect(decodeAttrs(m.get(3)!).get(1)?.readUInt32LE(0)).toBe(0xdeadbeef);
+    expect(m.get(4)?.readUInt16LE(0)).toBe(65535);
+  });
+
+  it('keeps the last value of a repeated type, and reads an empty buffer as no attributes', () => {
+    const buf = encodeAttrs([{ type: 5, value: u32(1) }, { type: 5, value: u32(2) }]);
+    expect(decodeAttrs(buf).get(5)?.readUInt32LE(0)).toBe(2);
+    expect(decodeAttrs(Buffer.alloc(0)).size).toBe(0);
+  });
+
+  it.each([
+    { name: 'a length below the header size', buf: Buffer.from([3, 0, 1, 0]) },
+    { name: 'a length past the end', buf: Buffer.from([12, 0, 1, 0, 0, 0, 0, 0]) },
+    { name: 'a header cut short', buf: Buffer.concat([encodeAttrs([{ type: 1, value: u32(1) }]), Buffer.from([8, 0])]) },
+  ])('throws on $name', ({ buf }) => {
+    expect(() => decodeAttrs(buf)).toThrow(/attribute/);
+  });
+});
+
+describe('readU64', () => {
+  const u64 = (v: bigint): Map<number, Buffer> => { const b = Buffer.alloc(8); b.writeBigUInt64LE(v); return new Map([[1, b]]); };
+  it.each([
+    { name: 'zero', v: 0n },
+    { name: 'above 2^32', v: 2n ** 32n + 5n },
+    { name: 'exactly 2^53', v: 2n ** 53n },
+    { name: 'above 2^53 (rounded)', v: 2n ** 53n + 1n },
+    { name: 'the largest u64', v: 2n ** 64n - 1n },
+  ])('reads $name as Number(bigint) does', ({ v }) => {
+    expect(readU64(u64(v), 1)).toBe(Number(v));
+  });
+  it('is undefined when absent and throws when too short', () => {
+    expect(readU64(new Map(), 1)).toBeUndefined();
+    expect(() => readU64(new Map([[1, Buffer.alloc(4)]]), 1)).toThrow(/out of range/);
+  });
+});
