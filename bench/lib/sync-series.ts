@@ -90,10 +90,6 @@ const cold = await engine.sync('full');
 const coldMs = performance.now() - t;
 if (!cold.ok) throw new Error(`cold sync failed: ${JSON.stringify(cold.results.map((r) => r.errors.map((e) => e.message)))} ${cold.failed?.error.message ?? ''}`);
 const rssColdMb = mb(process.memoryUsage().rss);
-if (saveFile) {
-  const table: TableEntry[] = engine.desired().families.flatMap((f) => [...f.virtualServers.values()]);
-  writeFileSync(saveFile, renderSave(table));
-}
 
 /**
  * Change k of a series: even steps add an endpoint to Service i, odd steps take
@@ -147,10 +143,16 @@ for (let k = 0; k < changes; k++) {
   if (r?.error) throw r.error;
 }
 
+const peakRssMb = process.resourceUsage().maxRSS / 1024;
+// Rendered after every memory figure was taken: the agent never renders this text.
+if (saveFile) {
+  const table: TableEntry[] = engine.desired().families.flatMap((f) => [...f.virtualServers.values()]);
+  writeFileSync(saveFile, renderSave(table));
+}
 await cleanKernel(kernel);
 kernel.close();
 const result: SeriesResult = {
   services, coldMs, perChange, stagesPerChange, writesPerChange, withoutGc, gcPauses: pauses.length, gcMs: pauses.reduce((x, g) => x + g.duration, 0),
-  bareOp, rssColdMb, rssMb, peakRssMb: process.resourceUsage().maxRSS / 1024, heapUsedMb,
+  bareOp, rssColdMb, rssMb, peakRssMb, heapUsedMb,
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);
