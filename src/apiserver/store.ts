@@ -82,6 +82,15 @@ export class VersionedStore {
     return o ? cloneJson(o) : undefined;
   }
 
+  /**
+   * The current objects of a resource themselves, in no order, for read-only
+   * scans (admission's used cluster IPs and node ports) that must not copy the
+   * whole resource per request. Callers must not change them.
+   */
+  values(resource: string): Iterable<Readonly<KubeObject>> {
+    return this.table(resource).values();
+  }
+
   /** Copies of all current objects of a resource, sorted by key. */
   list(resource: string): KubeObject[] {
     return [...this.table(resource).entries()].sort(byKey).map(([, o]) => cloneJson(o));

@@ -44,6 +44,21 @@ function addObject(out: Manifests, obj: unknown, where: string, warnings: Warnin
  * other documents are still read.
  */
 export function parseManifests(text: string, source: string, out: Manifests, warnings: Warning[]): void {
+  // JSON (`kubectl get -o json`) is read by JSON.parse: the YAML parser took
+  // 7.6 s for a 13 MB list of 4,000 objects, and minutes for 20,000. Text that
+  // is not valid JSON goes to the YAML parser, which explains what is wrong.
+  if (/^\s*[{[]/.test(text)) {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = undefined;
+    }
+    if (value !== undefined) {
+      addObject(out, value, source, warnings);
+      return;
+    }
+  }
   let docs: ReturnType<typeof parseAllDocuments>;
   try {
     docs = parseAllDocuments(text);
