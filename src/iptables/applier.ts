@@ -17,12 +17,13 @@ export interface IptablesDesired {
 }
 
 interface FamilyMemory {
-  /** The payload of the last successful restore (null: restore next time, whatever the sync). */
-  payload: string | null;
+  /**
+   * The tables of the last successful restore, as given (usually the very
+   * strings the next partial sync passes); null: restore next time, whatever the sync.
+   */
+  written: IptablesPayload | null;
   /** Whether every jump rule has been ensured since the last failure. */
   jumpsEnsured: boolean;
-  /** The tables `payload` was made of (usually the very strings the next partial sync passes). */
-  written?: IptablesPayload;
 }
 
 /** Our chains per table, for cleanup (kube-proxy's IPVS-mode chains). */
@@ -77,7 +78,7 @@ export class IptablesApplier {
       try {
         await this.applyFamily(client, d, opts.full, tally);
       } catch (err) {
-        this.memory.set(d.family, { payload: null, jumpsEnsured: false });
+        this.memory.set(d.family, { written: null, jumpsEnsured: false });
         tally.errors.push(err as Error);
         this.log.warn({ err, family: d.family }, 'iptables apply failed');
       }
@@ -109,17 +110,18 @@ export class IptablesApplier {
   }
 
   private async applyFamily(client: IptablesClient, d: IptablesDesired, full: boolean, tally: Tally): Promise<void> {
-    const mem = this.memory.get(d.family) ?? { payload: null, jumpsEnsured: false };
+    const mem = this.memory.get(d.family) ?? { written: null, jumpsEnsured: false };
     this.memory.set(d.family, mem);
     // The common partial sync: same tables as last written, jumps in place. Compared
     // table by table, as joining them would copy the whole payload on every change.
     const last = mem.written;
-    if (!full && mem.jumpsEnsured && mem.payload !== null && last && last.nat === d.iptables.nat && last.filter === d.iptables.filter) return;
+    if (!full && mem.jumpsEnsured && last !== null && last.nat === d.iptables.nat && last.filter === d.iptables.filter) return;
     const payload = d.iptables.nat + d.iptables.filter;
+    const previous = last === null ? null : last.nat + last.filter;
     const needJumps = full || !mem.jumpsEnsured;
     // One save per table answers both questions: what drifted, which jumps are missing.
     const observed = needJumps ? await readTables(client) : null;
-    const drifted = observed && full && mem.payload !== null ? driftedChains(mem.payload, observed) : [];
+    const drifted = observed && full && previous !== null ? driftedChains(previous, observed) : [];
     const missing: JumpRule[] = [];
     for (const rule of observed ? d.jumpRules : []) {
       const state = jumpRuleState(rule, observed!);
@@ -127,21 +129,19 @@ export class IptablesApplier {
       if (state === 'unsure' && (await client.checkRule(rule.table, rule.chain, rule.args))) continue;
       missing.push(rule);
     }
-    if (!full && payload === mem.payload && missing.length === 0) {
+    if (!full && payload === previous && missing.length === 0) {
       mem.jumpsEnsured = true;
       return;
     }
     const hadEnsured = mem.jumpsEnsured;
-    const previous = mem.payload;
     // A full sync always restores, but only a restore that changes something is a
     // write: the payload differs from the last one written, or (first sync of this
     // process) the kernel's chains do not hold the payload's rules yet.
     const changes = previous !== null ? previous !== payload || drifted.length > 0
       : observed === null || driftedChains(payload, observed).length > 0;
-    mem.payload = null;
+    mem.written = null;
     mem.jumpsEnsured = false;
     await client.restore(withJumpRules(d.iptables, missing), { noflush: true });
-    mem.payload = payload;
     mem.written = d.iptables;
     mem.jumpsEnsured = needJumps || hadEnsured;
     tally.ops.push(...(changes ? ['restore'] : []), ...missing.map(() => 'insert-rule'));

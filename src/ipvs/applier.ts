@@ -114,7 +114,7 @@ export class IpvsApplier {
       this.cache = desired;
     }
     if (repaired) this.log.warn({ repaired }, 'repaired IPVS drift');
-    return { subsystem: 'ipvs', writes: opNames.length, ops: countOps(opNames), repaired, errors };
+    return this.result(opNames, repaired, errors);
   }
 
   /**
@@ -149,7 +149,7 @@ export class IpvsApplier {
       }
       addDrainingTo(cache, draining);
     }
-    return this.result(ops, 0, errors);
+    return this.result(ops.map((o) => o.op), 0, errors);
   }
 
   /**
@@ -180,7 +180,7 @@ export class IpvsApplier {
     }
     const errors = await this.write(ops);
     if (errors.length) this.cache = null;
-    return this.result(ops, 0, errors);
+    return this.result(ops.map((o) => o.op), 0, errors);
   }
 
   /**
@@ -196,7 +196,7 @@ export class IpvsApplier {
     const errors = await this.write(ops);
     this.cache = null;
     this.draining.clear();
-    return this.result(ops, 0, errors);
+    return this.result(ops.map((o) => o.op), 0, errors);
   }
 
   private addDraining(d: DrainingRealServer): void {
@@ -213,8 +213,9 @@ export class IpvsApplier {
     return errors;
   }
 
-  private result(ops: readonly IpvsOp[], repaired: number, errors: readonly Error[]): ApplyResult {
-    return { subsystem: 'ipvs', writes: ops.length, ops: countOps(ops.map((o) => o.op)), repaired, errors };
+  /** The ApplyResult of a sync that wrote ops of these kinds (one name per op). */
+  private result(opNames: readonly string[], repaired: number, errors: readonly Error[]): ApplyResult {
+    return { subsystem: 'ipvs', writes: opNames.length, ops: countOps(opNames), repaired, errors };
   }
 }
 
