@@ -100,7 +100,7 @@ export class IpvsApplier {
       for (const vs of listed.slice(i, i + this.chunkSize)) {
         const key = virtualServerKey(vs);
         seen.add(key);
-        observed.set(key, { virtualServer: plainVirtualServer(vs), realServers: await this.client.listRealServers(vs) });
+        observed.set(key, { virtualServer: plainVirtualServer(vs), realServers: await this.client.listRealServerConnections(vs) });
       }
       await writeChunk(observed, [...observed.keys()].sort());
     }
@@ -134,7 +134,7 @@ export class IpvsApplier {
       const goes = want && want.virtualServer.protocol === 'TCP' && losesRealServers(have, want);
       // Connection counts decide between deleting and draining: read them only when a TCP real server goes.
       observed.set(key, goes
-        ? { virtualServer: have.virtualServer, realServers: await this.client.listRealServers(have.virtualServer) }
+        ? { virtualServer: have.virtualServer, realServers: await this.client.listRealServerConnections(have.virtualServer) }
         : have);
     }
     const { ops, draining } = diffVirtualServers({ desired: changes, observed, owned: () => true, keys: changes.keys() });
@@ -162,7 +162,7 @@ export class IpvsApplier {
     for (const [vsKey, group] of [...this.draining]) {
       const first = group.values().next().value;
       if (!first) continue;
-      const current = new Map((await this.client.listRealServers(first.virtualServer)).map((rs) => [realServerKey(rs), rs]));
+      const current = new Map((await this.client.listRealServerConnections(first.virtualServer)).map((rs) => [realServerKey(rs), rs]));
       for (const [rsKey, d] of group) {
         const rs = current.get(rsKey);
         if (!rs || rs.weight !== 0) {

@@ -1,6 +1,6 @@
 import type { KernelError } from '../netlink/errors.ts';
 import type {
-  IpvsInfo, RealServer, RealServerId, RealServerStatus, Timeouts, VirtualServer, VirtualServerId, VirtualServerStatus,
+  IpvsInfo, RealServer, RealServerConnections, RealServerId, RealServerStatus, Timeouts, VirtualServer, VirtualServerId, VirtualServerStatus,
 } from './types.ts';
 
 /** One write in a batch, in the kernel's verbs. */
@@ -46,6 +46,11 @@ export interface IpvsClient {
 
   /** The real servers of a virtual server, with connection counts and stats; empty if the virtual server is missing. */
   listRealServers(vs: VirtualServerId): Promise<RealServerStatus[]>;
+  /**
+   * The same list without stats: what deciding between deleting and draining
+   * needs, at a third of the decoding. Empty if the virtual server is missing.
+   */
+  listRealServerConnections(vs: VirtualServerId): Promise<RealServerConnections[]>;
   addRealServer(vs: VirtualServerId, rs: RealServer): Promise<void>;
   /** Replaces weight, forwarding method and thresholds of an existing real server. */
   updateRealServer(vs: VirtualServerId, rs: RealServer): Promise<void>;

@@ -1,8 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import {
-  addressBytes, canonicalAddress, decodeDest, decodeInfo, decodeService, decodeTimeouts, encode, formatAddress,
+  DecodeError, addressBytes, canonicalAddress, decodeDest, decodeDestConnections, decodeInfo, decodeService, decodeTimeouts,
+  encode, formatAddress,
 } from './codec.ts';
+import { Cmd, CmdAttr, DestAttr } from './constants.ts';
+import { type Attr, be16, encodeAttrs, u16, u32 } from '../netlink/attributes.ts';
+import { encodeGenl } from '../netlink/message.ts';
 import type { RealServer, VirtualServer } from './types.ts';
 
 const fixture = (name: string): Buffer =>
@@ -107,6 +111,35 @@ describe('IPVS codec: decoding kernel answers recorded in the sandbox', () => {
     expect(decodeDest(fixture('dest-tunnel4'), 'inet')).toMatchObject({
       address: '10.244.1.6', port: 80, forward: 'tunnel', tunnel: { type: 'gue', port: 6080, flags: 1 },
     });
+  });
+
+  it.each([
+    { name: 'masquerading, IPv4', file: 'dest-masq4' },
+    { name: 'GUE tunnel', file: 'dest-tunnel4' },
+  ])('decodes a real server without stats to the same fields: $name', ({ file }) => {
+    const { stats, ...rest } = decodeDest(fixture(file), 'inet');
+    expect(stats).toHaveProperty('bytesIn');
+    expect(decodeDestConnections(fixture(file), 'inet')).toEqual(rest);
+  });
+
+  const destMessage = (attrs: Attr[]): Buffer => encodeGenl({ cmd: Cmd.NewDest, version: 1 }, encodeAttrs([{ type: CmdAttr.Dest, value: attrs }]));
+  const addr = { type: DestAttr.Addr, value: Buffer.from([10, 244, 1, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]) };
+  it.each([
+    { name: 'no address', attrs: [{ type: DestAttr.Port, value: be16(80) }], error: /missing destination address/ },
+    { name: 'no port', attrs: [addr], error: /missing destination port/ },
+    { name: 'a 2-byte weight', attrs: [addr, { type: DestAttr.Port, value: be16(80) }, { type: DestAttr.Weight, value: u16(1) }], error: /weight is 2 bytes/ },
+    { name: 'an IPv6 family with a 4-byte address', attrs: [{ type: DestAttr.Addr, value: u32(1) }, { type: DestAttr.Port, value: be16(80) }, { type: DestAttr.AddrFamily, value: u16(10) }], error: /address is 4 bytes/ },
+  ])('refuses a real server with $name, with or without stats', ({ attrs, error }) => {
+    for (const decode of [decodeDest, decodeDestConnections]) {
+      expect(() => decode(destMessage(attrs), 'inet')).toThrow(error);
+      expect(() => decode(destMessage(attrs), 'inet')).toThrow(DecodeError);
+    }
+  });
+
+  it('refuses a real server whose attributes overrun their nest', () => {
+    const msg = destMessage([addr, { type: DestAttr.Port, value: be16(80) }]);
+    msg.writeUInt16LE(200, 4 + 4 + 20); // the port attribute claims 200 bytes
+    expect(() => decodeDestConnections(msg, 'inet')).toThrow(DecodeError);
   });
 
   it('decodes GET_INFO and GET_CONFIG answers', () => {

@@ -1,13 +1,13 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { formatIp } from '../model/ip.ts';
-import { type Attr, be16, decodeAttrs, encodeAttrs, readBe16, readStr, readU16, readU32, readU64, str, u16, u32, u8 } from '../netlink/attributes.ts';
+import { type Attr, be16, decodeAttrs, encodeAttrs, readBe16, readStr, readU16, readU32, readU64, str, u16, u32, u8, walkAttrs } from '../netlink/attributes.ts';
 import { decodeGenl, encodeGenl } from '../netlink/message.ts';
 import {
   AF_INET, AF_INET6, Cmd, CmdAttr, DestAttr, FWD_MASK, IPVS_GENL_VERSION, InfoAttr, StatsAttr, SVC_F_PERSISTENT,
   SvcAttr, tunnelTypes,
 } from './constants.ts';
 import {
-  type Family, type ForwardMethod, type IpvsInfo, type Protocol, type RealServer, type RealServerId, type RealServerStatus,
+  type Family, type ForwardMethod, type IpvsInfo, type Protocol, type RealServer, type RealServerConnections, type RealServerId, type RealServerStatus,
   type Stats, type Timeouts, type VirtualServer, type VirtualServerId, type VirtualServerStatus,
   forwardNumbers, protocolNumbers, vsFlagMask, zeroStats,
 } from './types.ts';
@@ -185,8 +185,8 @@ function need<T>(v: T | undefined, what: string): T {
   return v;
 }
 
-function decodeStats(m: Map<number, Buffer>): Stats {
-  const s64 = m.get(SvcAttr.Stats64); // SvcAttr.Stats64 === DestAttr.Stats64 === 12
+/** Stats from the STATS64 nest when present (kernels since 4.0), else from the 32-bit STATS nest. */
+function decodeStats(s64: Buffer | undefined, s32: Buffer | undefined): Stats {
   if (s64) {
     const a = decodeAttrs(s64);
     const g = (t: number): number => readU64(a, t) ?? 0;
@@ -196,7 +196,6 @@ function decodeStats(m: Map<number, Buffer>): Stats {
       ppsIn: g(StatsAttr.InPps), ppsOut: g(StatsAttr.OutPps), bpsIn: g(StatsAttr.InBps), bpsOut: g(StatsAttr.OutBps),
     };
   }
-  const s32 = m.get(SvcAttr.Stats); // === DestAttr.Stats (10)
   if (!s32) return zeroStats;
   const a = decodeAttrs(s32);
   const g = (t: number): number => readU32(a, t) ?? 0;
@@ -236,37 +235,80 @@ export function decodeServiceAttrs(svc: Buffer): VirtualServerStatus {
     flags: kernelFlags & vsFlagMask,
     persistence: persistent ? { timeout: readU32(m, SvcAttr.Timeout) ?? 0, prefixLength } : null,
     persistenceEngine: readStr(m, SvcAttr.PeName) || null,
-    stats: decodeStats(m),
+    stats: decodeStats(m.get(SvcAttr.Stats64), m.get(SvcAttr.Stats)),
   };
 }
 
 const forwardByNumber = new Map<number, ForwardMethod>(Object.entries(forwardNumbers).map(([k, v]) => [v, k as ForwardMethod]));
 
-/** Decodes the nested destination attributes; `vsFamily` is used when ADDR_FAMILY is absent. Throws `DecodeError`. */
-export function decodeDestAttrs(dest: Buffer, vsFamily: Family): RealServerStatus {
-  const m = decodeAttrs(dest);
-  const afNum = readU16(m, DestAttr.AddrFamily);
-  const family = afNum === undefined ? vsFamily : familyOf(afNum);
-  const fwd = forwardByNumber.get((readU32(m, DestAttr.FwdMethod) ?? 0) & FWD_MASK) ?? 'masq';
-  const tunType = m.get(DestAttr.TunType);
+/** Reads a u32 (host order) attribute value in place. */
+function u32At(buf: Buffer, offset: number, length: number, what: string): number {
+  if (length < 4) throw new DecodeError(`${what} is ${length} bytes`);
+  return buf.readUInt32LE(offset);
+}
+
+/**
+ * Decodes the nested destination attributes; `vsFamily` is used when
+ * ADDR_FAMILY is absent. Without `withStats` the two stats nests (two thirds of
+ * the message) are skipped: the applier only needs connection counts, and it
+ * reads them for every real server of a virtual server that loses one. Walks
+ * the attributes in place, so a destination costs one object and one string.
+ * Throws `DecodeError`.
+ */
+function readDest(dest: Buffer, vsFamily: Family, withStats: false): RealServerConnections;
+function readDest(dest: Buffer, vsFamily: Family, withStats: true): RealServerStatus;
+function readDest(dest: Buffer, vsFamily: Family, withStats: boolean): RealServerConnections | RealServerStatus {
+  let addrAt = -1, addrLength = 0, port = -1, af = -1, fwdNumber = 0, weight = 0, upper = 0, lower = 0;
+  let tunType = 0, tunPort = 0, tunFlags = 0, active = 0, inactive = 0, persistent = 0;
+  let s32: Buffer | undefined;
+  let s64: Buffer | undefined;
+  try {
+    walkAttrs(dest, (type, at, length) => {
+      switch (type) {
+        case DestAttr.Addr: addrAt = at; addrLength = length; break;
+        case DestAttr.Port: if (length < 2) throw new DecodeError('destination port is short'); port = dest.readUInt16BE(at); break;
+        case DestAttr.AddrFamily: if (length < 2) throw new DecodeError('destination family is short'); af = dest.readUInt16LE(at); break;
+        case DestAttr.FwdMethod: fwdNumber = u32At(dest, at, length, 'forwarding method'); break;
+        case DestAttr.Weight: weight = u32At(dest, at, length, 'weight'); break;
+        case DestAttr.UThresh: upper = u32At(dest, at, length, 'upper threshold'); break;
+        case DestAttr.LThresh: lower = u32At(dest, at, length, 'lower threshold'); break;
+        case DestAttr.ActiveConns: active = u32At(dest, at, length, 'active connections'); break;
+        case DestAttr.InactConns: inactive = u32At(dest, at, length, 'inactive connections'); break;
+        case DestAttr.PersistConns: persistent = u32At(dest, at, length, 'persistent connections'); break;
+        case DestAttr.TunType: if (length >= 1) tunType = dest[at]!; break;
+        case DestAttr.TunPort: if (length >= 2) tunPort = dest.readUInt16BE(at); break;
+        case DestAttr.TunFlags: if (length >= 2) tunFlags = dest.readUInt16LE(at); break;
+        case DestAttr.Stats: if (withStats) s32 = dest.subarray(at, at + length); break;
+        case DestAttr.Stats64: if (withStats) s64 = dest.subarray(at, at + length); break;
+        default: break;
+      }
+    });
+  } catch (err) {
+    throw err instanceof DecodeError ? err : new DecodeError((err as Error).message);
+  }
+  const family = af === -1 ? vsFamily : familyOf(af);
+  if (addrAt < 0) throw new DecodeError('missing destination address');
+  if (port < 0) throw new DecodeError('missing destination port');
+  if (addrLength < (family === 'inet' ? 4 : 16)) throw new DecodeError(`destination address is ${addrLength} bytes`);
+  const forward = forwardByNumber.get(fwdNumber & FWD_MASK) ?? 'masq';
+  const address = formatIp(dest.subarray(addrAt, addrAt + (family === 'inet' ? 4 : 16)));
+  const tunnel = forward === 'tunnel' ? { type: tunnelTypes[tunType] ?? 'ipip', port: tunPort, flags: tunFlags } : null;
+  if (!withStats) {
+    return {
+      family, address, port, weight, forward, upperThreshold: upper, lowerThreshold: lower, tunnel,
+      activeConnections: active, inactiveConnections: inactive, persistentConnections: persistent,
+    };
+  }
   return {
-    family,
-    address: formatAddress(family, need(m.get(DestAttr.Addr), 'destination address')),
-    port: need(readBe16(m, DestAttr.Port), 'destination port'),
-    weight: readU32(m, DestAttr.Weight) ?? 0,
-    forward: fwd,
-    upperThreshold: readU32(m, DestAttr.UThresh) ?? 0,
-    lowerThreshold: readU32(m, DestAttr.LThresh) ?? 0,
-    tunnel: fwd === 'tunnel' ? {
-      type: tunnelTypes[tunType?.[0] ?? 0] ?? 'ipip',
-      port: readBe16(m, DestAttr.TunPort) ?? 0,
-      flags: readU16(m, DestAttr.TunFlags) ?? 0,
-    } : null,
-    activeConnections: readU32(m, DestAttr.ActiveConns) ?? 0,
-    inactiveConnections: readU32(m, DestAttr.InactConns) ?? 0,
-    persistentConnections: readU32(m, DestAttr.PersistConns) ?? 0,
-    stats: decodeStats(m),
+    family, address, port, weight, forward, upperThreshold: upper, lowerThreshold: lower, tunnel,
+    activeConnections: active, inactiveConnections: inactive, persistentConnections: persistent,
+    stats: decodeStats(s64, s32),
   };
+}
+
+/** Decodes the nested destination attributes, stats included; `vsFamily` is used when ADDR_FAMILY is absent. Throws `DecodeError`. */
+export function decodeDestAttrs(dest: Buffer, vsFamily: Family): RealServerStatus {
+  return readDest(dest, vsFamily, true);
 }
 
 /** Decodes one service message (cmd NEW_SERVICE) of a dump or lookup. */
@@ -274,9 +316,19 @@ export function decodeService(payload: Buffer): VirtualServerStatus {
   return decodeServiceAttrs(need(topAttrs(payload, Cmd.NewService).get(CmdAttr.Service), 'service attribute'));
 }
 
-/** Decodes one destination message (cmd NEW_DEST) of a dump. */
+/** The destination nest of one destination message (cmd NEW_DEST) of a dump. */
+function destNest(payload: Buffer): Buffer {
+  return need(topAttrs(payload, Cmd.NewDest).get(CmdAttr.Dest), 'destination attribute');
+}
+
+/** Decodes one destination message (cmd NEW_DEST) of a dump. Throws `DecodeError`. */
 export function decodeDest(payload: Buffer, vsFamily: Family): RealServerStatus {
-  return decodeDestAttrs(need(topAttrs(payload, Cmd.NewDest).get(CmdAttr.Dest), 'destination attribute'), vsFamily);
+  return readDest(destNest(payload), vsFamily, true);
+}
+
+/** Decodes one destination message (cmd NEW_DEST) of a dump without its stats. Throws `DecodeError`. */
+export function decodeDestConnections(payload: Buffer, vsFamily: Family): RealServerConnections {
+  return readDest(destNest(payload), vsFamily, false);
 }
 
 /** Decodes the GET_INFO answer (cmd SET_INFO). */

@@ -5,7 +5,7 @@
 
 import type { IpvsOp } from './client.ts';
 import {
-  type RealServer, type RealServerStatus, type Tunnel, type VirtualServer, realServerId, realServerKey, virtualServerId,
+  type RealServer, type RealServerConnections, type Tunnel, type VirtualServer, realServerId, realServerKey, virtualServerId,
 } from './types.ts';
 
 /** A virtual server with its real servers (desired, or as last written). */
@@ -17,7 +17,7 @@ export interface VirtualServerEntry {
 /** A virtual server as the kernel holds it; real servers carry connection counts when read from the kernel. */
 export interface ObservedEntry {
   readonly virtualServer: VirtualServer;
-  readonly realServers: readonly (RealServer | RealServerStatus)[];
+  readonly realServers: readonly (RealServer | RealServerConnections)[];
 }
 
 /** A real server kept at weight 0 until its connections end. */
@@ -57,7 +57,7 @@ export function sameVirtualServer(a: VirtualServer, b: VirtualServer): boolean {
     && (a.persistenceEngine ?? null) === (b.persistenceEngine ?? null);
 }
 
-function connections(rs: RealServer | RealServerStatus): number | null {
+function connections(rs: RealServer | RealServerConnections): number | null {
   return 'activeConnections' in rs ? rs.activeConnections + rs.inactiveConnections : null;
 }
 
@@ -67,7 +67,7 @@ function connections(rs: RealServer | RealServerStatus): number | null {
  * SCTP real servers at once; with expire_nodest_conn their flows move on the
  * next packet). Unknown counts (null) count as "has connections".
  */
-function mustDrain(vs: VirtualServer, rs: RealServer | RealServerStatus): boolean {
+function mustDrain(vs: VirtualServer, rs: RealServer | RealServerConnections): boolean {
   if (vs.protocol !== 'TCP') return false;
   const n = connections(rs);
   return n === null || n > 0;
@@ -132,7 +132,7 @@ export function diffVirtualServers(input: {
 }
 
 /** The writable fields of a real server (drops counts and stats read from the kernel). */
-export function plainRealServer(rs: RealServer | RealServerStatus): RealServer {
+export function plainRealServer(rs: RealServer | RealServerConnections): RealServer {
   return {
     family: rs.family, address: rs.address, port: rs.port, weight: rs.weight, forward: rs.forward,
     upperThreshold: rs.upperThreshold, lowerThreshold: rs.lowerThreshold, tunnel: tunnelOf(rs),

@@ -2,7 +2,7 @@ import { KernelError, applyEach, fakeCall } from '../netlink/errors.ts';
 import type { IpvsClient, IpvsOp, OpResult } from './client.ts';
 import { canonicalAddress } from './codec.ts';
 import {
-  type IpvsInfo, type RealServer, type RealServerId, type RealServerStatus, type Stats, type Timeouts,
+  type IpvsInfo, type RealServer, type RealServerConnections, type RealServerId, type RealServerStatus, type Stats, type Timeouts,
   type VirtualServer, type VirtualServerId, type VirtualServerStatus,
   realServerKey, schedulers, virtualServerKey, vsFlagMask, zeroStats,
 } from './types.ts';
@@ -149,6 +149,10 @@ export class FakeIpvs implements IpvsClient {
         };
       });
     });
+  }
+
+  async listRealServerConnections(vs: VirtualServerId): Promise<RealServerConnections[]> {
+    return (await this.listRealServers(vs)).map(({ stats: _stats, ...rs }) => rs);
   }
 
   addRealServer(vs: VirtualServerId, rs: RealServer): Promise<void> {

@@ -2,10 +2,10 @@ import { NetlinkConnection, type Request } from '../netlink/connection.ts';
 import { KernelError } from '../netlink/errors.ts';
 import { NETLINK_GENERIC, resolveFamily } from '../netlink/genl.ts';
 import type { IpvsClient, IpvsOp, OpResult } from './client.ts';
-import { DecodeError, decodeDest, decodeInfo, decodeService, decodeTimeouts, encode } from './codec.ts';
+import { DecodeError, decodeDest, decodeDestConnections, decodeInfo, decodeService, decodeTimeouts, encode } from './codec.ts';
 import { IPVS_GENL_NAME } from './constants.ts';
 import {
-  type IpvsInfo, type RealServer, type RealServerId, type RealServerStatus, type Timeouts, type VirtualServer,
+  type IpvsInfo, type RealServer, type RealServerConnections, type RealServerId, type RealServerStatus, type Timeouts, type VirtualServer,
   type VirtualServerId, type VirtualServerStatus, realServerKey, virtualServerKey,
 } from './types.ts';
 
@@ -116,6 +116,11 @@ export class NetlinkIpvsClient implements IpvsClient {
   async listRealServers(vs: VirtualServerId): Promise<RealServerStatus[]> {
     const replies = await this.conn.dump({ type: this.family, payload: encode.dumpDests(vs) }, 'list real servers', virtualServerKey(vs));
     return replies.map((r) => decodeDest(r.data, vs.family));
+  }
+
+  async listRealServerConnections(vs: VirtualServerId): Promise<RealServerConnections[]> {
+    const replies = await this.conn.dump({ type: this.family, payload: encode.dumpDests(vs) }, 'list real servers', virtualServerKey(vs));
+    return replies.map((r) => decodeDestConnections(r.data, vs.family));
   }
 
   async addRealServer(vs: VirtualServerId, rs: RealServer): Promise<void> {

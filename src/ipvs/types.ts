@@ -110,11 +110,15 @@ export interface Stats {
   readonly bpsOut: number;
 }
 
-/** A real server as read back from the kernel, with its connection counts and stats. */
-export interface RealServerStatus extends RealServer {
+/** A real server as read back from the kernel, with its connection counts. */
+export interface RealServerConnections extends RealServer {
   readonly activeConnections: number;
   readonly inactiveConnections: number;
   readonly persistentConnections: number;
+}
+
+/** A real server as read back from the kernel, with its connection counts and stats. */
+export interface RealServerStatus extends RealServerConnections {
   readonly stats: Stats;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { decodeAttrs, encodeAttrs, readU64, str, u16, u32, u8 } from './attributes.ts';
+import { decodeAttrs, encodeAttrs, readU64, str, u16, u32, u8, walkAttrs } from './attributes.ts';
 
 describe('decodeAttrs', () => {
   it('reads back what encodeAttrs wrote, padding skipped and the nested flag stripped', () => {
@@ -29,6 +29,43 @@ describe('decodeAttrs', () => {
     { name: 'a header cut short', buf: Buffer.concat([encodeAttrs([{ type: 1, value: u32(1) }]), Buffer.from([8, 0])]) },
   ])('throws on $name', ({ buf }) => {
     expect(() => decodeAttrs(buf)).toThrow(/attribute/);
+  });
+});
+
+describe('encodeAttrs', () => {
+  it('writes length (header included, padding not), type, value and zero padding; nested lists get NLA_F_NESTED', () => {
+    const buf = encodeAttrs([
+      { type: 1, value: u8(7) },
+      { type: 3, value: [{ type: 2, value: str('rr') }, { type: 1, value: u32(0xdeadbeef) }] },
+    ]);
+    expect(buf.toString('hex')).toBe([
+      '0500', '0100', '07000000', // u8 7: length 5, padded to 8
+      '1400', '0380', // nested: length 4 + 8 + 8 = 20, type 3 | 0x8000
+      '0700', '0200', '72720000', // "rr\0": length 7, padded
+      '0800', '0100', 'efbeadde',
+    ].join(''));
+  });
+
+  it('encodes nothing as an empty buffer and refuses a value longer than the 16-bit length', () => {
+    expect(encodeAttrs([]).length).toBe(0);
+    expect(() => encodeAttrs([{ type: 1, value: Buffer.alloc(65532) }])).toThrow(/longer than 65535/);
+  });
+});
+
+describe('walkAttrs', () => {
+  it('visits each attribute in order with the offset and length of its value', () => {
+    const buf = encodeAttrs([{ type: 1, value: u8(7) }, { type: 2, value: [{ type: 1, value: u16(9) }] }, { type: 3, value: u32(42) }]);
+    const seen: [number, number, number][] = [];
+    walkAttrs(buf, (type, offset, length) => { seen.push([type, offset, length]); });
+    expect(seen).toEqual([[1, 4, 1], [2, 12, 8], [3, 24, 4]]);
+    expect(buf.readUInt32LE(seen[2]![1])).toBe(42);
+  });
+
+  it('throws on a malformed length before visiting the bad attribute', () => {
+    const buf = Buffer.concat([encodeAttrs([{ type: 1, value: u32(1) }]), Buffer.from([12, 0, 2, 0, 0, 0, 0, 0])]);
+    const types: number[] = [];
+    expect(() => walkAttrs(buf, (t) => { types.push(t); })).toThrow(/Invalid attribute length \(12\) at offset 8/);
+    expect(types).toEqual([1]);
   });
 });
 

@@ -1,6 +1,5 @@
-import { formatAttribute, getPadding } from 'netlink/dist/structs.js';
-
-// Netlink attributes (TLV), on top of the npm `netlink` package's encoder.
+// Netlink attributes (TLV): 2-byte length (header included, padding not),
+// 2-byte type, value, padding to 4 bytes.
 // Byte order: attributes are host-endian (little-endian on every platform we
 // ship) unless a field is documented as network order, like IPVS ports.
 
@@ -10,17 +9,37 @@ export interface Attr {
   readonly value: Buffer | readonly Attr[];
 }
 
-/** Encodes attributes with 4-byte alignment; nested lists get NLA_F_NESTED. */
-export function encodeAttrs(attrs: readonly Attr[]): Buffer {
-  const parts: Uint8Array[] = [];
+const NLA_F_NESTED = 0x8000;
+const align4 = (n: number): number => (n + 3) & ~3;
+
+function encodedLength(attrs: readonly Attr[]): number {
+  let n = 0;
+  for (const a of attrs) n += align4(4 + (Buffer.isBuffer(a.value) ? a.value.length : encodedLength(a.value)));
+  return n;
+}
+
+function writeAttrs(attrs: readonly Attr[], out: Buffer, offset: number): number {
   for (const a of attrs) {
+    const start = offset;
     const nested = !Buffer.isBuffer(a.value);
-    const data = Buffer.isBuffer(a.value) ? a.value : encodeAttrs(a.value);
-    const encoded = formatAttribute({ type: a.type, nested, data });
-    parts.push(...encoded);
-    parts.push(getPadding(4 + data.length));
+    const end = Buffer.isBuffer(a.value) ? start + 4 + a.value.copy(out, start + 4) : writeAttrs(a.value, out, start + 4);
+    if (end - start > 0xffff) throw new Error(`attribute ${a.type} is longer than 65535 bytes`);
+    out.writeUInt16LE(end - start, start);
+    out.writeUInt16LE((a.type & 0x3fff) | (nested ? NLA_F_NESTED : 0), start + 2);
+    offset = align4(end);
+    out.fill(0, end, offset);
   }
-  return Buffer.concat(parts);
+  return offset;
+}
+
+/**
+ * Encodes attributes with 4-byte alignment into one buffer; nested lists get
+ * NLA_F_NESTED. Throws if an attribute would exceed the 16-bit length field.
+ */
+export function encodeAttrs(attrs: readonly Attr[]): Buffer {
+  const out = Buffer.allocUnsafe(encodedLength(attrs));
+  writeAttrs(attrs, out, 0);
+  return out;
 }
 
 /**
@@ -43,6 +62,23 @@ export function decodeAttrs(buf: Buffer): Map<number, Buffer> {
     offset += (length + 3) & ~3;
   }
   return out;
+}
+
+/**
+ * Visits one level of attributes in order without allocating: `visit` gets
+ * the type (flags stripped), the offset of the value in `buf` and its length.
+ * For hot decoders that read a few numbers in place. Throws on a malformed
+ * buffer (bad length), before visiting the bad attribute.
+ */
+export function walkAttrs(buf: Buffer, visit: (type: number, offset: number, length: number) => void): void {
+  let offset = 0;
+  while (offset < buf.length) {
+    if (buf.length - offset < 4) throw new Error(`Not enough data for an attribute header at offset ${offset}`);
+    const length = buf.readUInt16LE(offset);
+    if (length < 4 || offset + length > buf.length) throw new Error(`Invalid attribute length (${length}) at offset ${offset}`);
+    visit(buf.readUInt16LE(offset + 2) & 0x3fff, offset + 4, length - 4);
+    offset += (length + 3) & ~3;
+  }
 }
 
 export const u8 = (v: number): Buffer => Buffer.from([v & 0xff]);

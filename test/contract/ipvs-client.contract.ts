@@ -210,6 +210,22 @@ export function describeIpvsContract(name: string, target: ContractTarget): void
         expect((await c.listRealServers(mark)).map(plainRs)).toEqual([rs({ port: 0 })]);
       });
 
+      it('lists real servers with connection counts and without stats, as the full listing has them', async () => {
+        const v6 = vs({ family: 'inet6', address: 'fd00::10' });
+        await c.addVirtualServer(v6);
+        await c.addRealServer(v, rs({ address: '10.244.1.1', weight: 0 }));
+        await c.addRealServer(v, rs({ address: '10.244.1.2', forward: 'tunnel', port: 80, tunnel: { type: 'gue', port: 6080, flags: 1 } }));
+        await c.addRealServer(v6, rs({ family: 'inet6', address: 'fd00::20' }));
+        for (const x of [v, v6]) {
+          const full = (await c.listRealServers(x)).map(({ stats: _stats, ...rest }) => rest);
+          const connections = await c.listRealServerConnections(x);
+          expect(connections.map((r) => r.address).sort()).toEqual(x === v ? ['10.244.1.1', '10.244.1.2'] : ['fd00::20']);
+          expect(connections).toEqual(full);
+          for (const r of connections) expect(r).not.toHaveProperty('stats');
+        }
+        expect(await c.listRealServerConnections(vs({ address: '10.96.99.99' }))).toEqual([]);
+      });
+
       it('updates weight, thresholds and forwarding in place', async () => {
         await c.addRealServer(v, rs());
         const changed = rs({ weight: 0, upperThreshold: 50, lowerThreshold: 5 });
