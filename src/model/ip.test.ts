@@ -10,6 +10,8 @@ describe('parseIp', () => {
     { name: 'IPv6 single zero group is not compressed', input: '1:2:3:4:5:6:0:8', want: { family: 'IPv6', text: '1:2:3:4:5:6:0:8' } },
     { name: 'IPv6 with embedded IPv4', input: '64:ff9b::192.0.2.1', want: { family: 'IPv6', text: '64:ff9b::c000:201' } },
     { name: 'IPv4-mapped IPv6 is IPv4, as in Go', input: '::ffff:1.2.3.4', want: { family: 'IPv4', text: '1.2.3.4' } },
+    { name: 'IPv4 extremes', input: '255.255.255.0', want: { family: 'IPv4', text: '255.255.255.0' } },
+    { name: 'IPv4 zeros', input: '0.0.0.0', want: { family: 'IPv4', text: '0.0.0.0' } },
     { name: 'loopback', input: '::1', want: { family: 'IPv6', text: '::1' } },
     { name: 'unspecified', input: '::', want: { family: 'IPv6', text: '::' } },
   ])('$name', ({ input, want }) => {
@@ -19,6 +21,13 @@ describe('parseIp', () => {
   it.each([
     { name: 'octet out of range', input: '10.0.0.256' },
     { name: 'three octets', input: '10.0.1' },
+    { name: 'five octets', input: '10.0.0.1.2' },
+    { name: 'an empty octet', input: '10..0.1' },
+    { name: 'a trailing dot', input: '10.0.0.1.' },
+    { name: 'a four-digit octet', input: '10.0.0.0001' },
+    { name: 'a sign', input: '10.0.+1.1' },
+    { name: 'a trailing space', input: '10.0.0.1 ' },
+    { name: 'an embedded IPv4 out of range', input: '::ffff:1.2.3.300' },
     { name: 'spaces', input: ' 10.0.0.1' },
     { name: 'two ::', input: '1::2::3' },
     { name: 'too many groups', input: '1:2:3:4:5:6:7:8:9' },
