@@ -4,7 +4,7 @@
 import type { V1EndpointSlice } from '@kubernetes/client-node';
 import { emptyList, intern, sharedName } from './compact.ts';
 import { sortedUniqueEndpoints } from './endpoint-key.ts';
-import { parseIp } from './ip.ts';
+import { canonicalIpText } from './ip.ts';
 import { bool, int, isPort, list, record, show, str, stringMap } from './raw.ts';
 import { headlessLabel, serviceProxyNameLabel } from './service.ts';
 import { type Endpoint, type IpFamily, type ServiceProtocol, type Warning, servicePortKey } from './types.ts';
@@ -73,8 +73,8 @@ function readEndpoint(raw: unknown, family: IpFamily, field: string, object: str
   }
   // kube-proxy uses only the first address of an endpoint.
   const written = str(addresses[0]) ?? '';
-  const ip = parseIp(written);
-  if (!ip || ip.family !== family) {
+  const text = canonicalIpText(written);
+  if (text === null || (text.includes(':') ? 'IPv6' : 'IPv4') !== family) {
     warnings.push({ object, field: `${field}.addresses[0]`, message: `${show(addresses[0])} is not an ${family} address; skipping the endpoint` });
     return undefined;
   }
@@ -83,7 +83,7 @@ function readEndpoint(raw: unknown, family: IpFamily, field: string, object: str
   return {
     // The parsed object's own string when already canonical (JSON.parse makes it
     // flat, and the informer's store holds it anyway); formatting made a new one.
-    address: written === ip.text ? written : ip.text,
+    address: text,
     // Unset ready/serving mean true; unset terminating means false (EndpointConditions docs).
     ready: bool(cond?.ready) ?? true,
     serving: bool(cond?.serving) ?? true,

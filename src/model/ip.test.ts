@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { cidrContains, parseCidr, parseIp } from './ip.ts';
+import { canonicalIpText, cidrContains, parseCidr, parseIp } from './ip.ts';
 
 describe('parseIp', () => {
   it.each([
@@ -58,5 +58,20 @@ describe('parseCidr', () => {
     expect(cidrContains(c, parseIp('10.255.0.1')!)).toBe(true);
     expect(cidrContains(c, parseIp('11.0.0.1')!)).toBe(false);
     expect(cidrContains(parseCidr('::/0')!, parseIp('10.0.0.1')!)).toBe(false);
+  });
+});
+
+describe('canonicalIpText', () => {
+  it.each([
+    '10.0.0.1', '0.0.0.0', '255.255.255.255', '010.001.000.001', '10.0.0.01', '0.0.0.00', '10.0.0.256', '10.0.1', '10.0.0.1.2',
+    '10..0.1', ' 10.0.0.1', '10.0.0.1 ', '2001:0DB8:0:0:0:0:0:1', '::ffff:1.2.3.4', '::1', '1::2::3', 'example.com', '', '10.0.0.0/8',
+  ])('agrees with parseIp on %j', (input) => {
+    expect(canonicalIpText(input)).toBe(parseIp(input)?.text ?? null);
+  });
+
+  it('hands back the very string when it already is canonical IPv4, and a new one otherwise', () => {
+    const written = ['10', '244', '0', '7'].join('.');
+    expect(canonicalIpText(written)).toBe(written);
+    expect(canonicalIpText('10.244.0.07')).toBe('10.244.0.7');
   });
 });

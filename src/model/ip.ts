@@ -140,6 +140,42 @@ export function parseIp(s: string): ParsedIp | null {
   return { family: 'IPv6', text: formatIp(b), bytes: b };
 }
 
+/** Whether `s` is an IPv4 address as Go prints one (four octets 0-255, no leading zeros). Allocates nothing. */
+function isCanonicalIpv4(s: string): boolean {
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  let leadingZero = false;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (digits === 0 || part > 3 || (leadingZero && digits > 1)) return false;
+      part++;
+      value = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits === 0) leadingZero = c === 0x30;
+      if (++digits > 3) return false;
+      value = value * 10 + (c - 0x30);
+      if (value > 255) return false;
+    } else {
+      return false;
+    }
+  }
+  return part === 4;
+}
+
+/**
+ * The canonical text of an address, exactly `parseIp(s)?.text`, returning `s`
+ * itself when it already is canonical IPv4 (the usual endpoint address, read
+ * for every endpoint of every EndpointSlice event: no bytes, no new string).
+ * The family is IPv6 exactly when the text has a ':'. Never throws.
+ */
+export function canonicalIpText(s: string): string | null {
+  if (typeof s === 'string' && isCanonicalIpv4(s)) return s;
+  return parseIp(s)?.text ?? null;
+}
+
 /**
  * Parses `address/prefix` into its network (host bits cleared), as Go's
  * ParseCIDR does. Returns null on any malformed input; never throws.
