@@ -41,8 +41,15 @@ interface PortBuild {
   readonly addresses: string[];
 }
 
+/** The entries of `set` collected so far, created on first use. */
+function setEntries(fb: FamilyBuild, set: BaseSetName): Set<string> {
+  let entries = fb.sets.get(set);
+  if (!entries) fb.sets.set(set, (entries = new Set()));
+  return entries;
+}
+
 function addEntry(fb: FamilyBuild, pb: PortBuild, set: BaseSetName, entry: string): void {
-  fb.sets.get(set)!.add(entry);
+  setEntries(fb, set).add(entry);
   pb.entries.push({ set: setName(set, fb.family), entry });
 }
 
@@ -164,12 +171,15 @@ function addNodePortEntries(fb: FamilyBuild, pb: PortBuild, proto: EntryProtocol
   if (local) addEntry(fb, pb, tcp ? SetName.NodePortLocalTCP : SetName.NodePortLocalUDP, String(sp.nodePort));
 }
 
+const noSetEntries: ReadonlySet<string> = new Set();
+
 function newFamilyBuild(family: IpFamily, nodeIPs: FamilyNodeIPs, warnings: Warning[]): FamilyBuild {
   return {
     family,
     vsFamily: family === 'IPv4' ? 'inet' : 'inet6',
     nodeIPs,
-    sets: new Map(setInfos.map((s) => [s.base, new Set<string>()])),
+    // Filled on first use: a partial sync builds one port and touches two or three of the 17.
+    sets: new Map(),
     virtualServers: new Map(),
     owners: new Map(),
     addresses: new Set(),
@@ -259,12 +269,12 @@ function buildFamily(snapshot: ClusterSnapshot, node: LocalNode, config: ProxyCo
   }
   const addresses = sortedUnique(fb.addresses);
   // KUBE-IPVS-IPS holds exactly the addresses bound on kube-ipvs0.
-  for (const a of addresses) fb.sets.get(SetName.IpvsIPs)!.add(a);
+  for (const a of addresses) setEntries(fb, SetName.IpvsIPs).add(a);
   const ipsets: IpSet[] = setInfos.map((info) => ({
-    name: setName(info.base, family), type: info.type, family: fb.vsFamily, entries: sortedUnique(fb.sets.get(info.base)!),
+    name: setName(info.base, family), type: info.type, family: fb.vsFamily, entries: sortedUnique(fb.sets.get(info.base) ?? noSetEntries),
   }));
   const outFilter = [...fb.outFilter.entries()].sort(([a], [b]) => compareStrings(a, b)).map(([, e]) => e);
-  const iptables = buildIptablesPayload({ family, nonEmpty: (s) => fb.sets.get(s)!.size > 0, outFilter }, config, node);
+  const iptables = buildIptablesPayload({ family, nonEmpty: (s) => (fb.sets.get(s)?.size ?? 0) > 0, outFilter }, config, node);
   return {
     family,
     virtualServers: new Map([...fb.virtualServers.entries()].sort(([a], [b]) => compareStrings(a, b))),
