@@ -102,6 +102,21 @@ describe('NetlinkConnection', () => {
     expect(await codeOf(conn.request({ type: 30, payload: Buffer.alloc(0) }, 'probe'))).toBe('ok');
   });
 
+  it('does not cut short a transaction answered shortly before its timeout', async () => {
+    const late = (delayMs: number) => (m: Message): Message[] => {
+      setTimeout(() => peer.socket.send(encodeMessage(ack(m, 0)), { port: conn.port }), delayMs);
+      return [];
+    };
+    peer.behave = late(440);
+    expect(await codeOf(conn.request({ type: 30, payload: Buffer.alloc(0) }, 'probe'))).toBe('ok');
+    peer.behave = late(250);
+    expect(await codeOf(conn.request({ type: 30, payload: Buffer.alloc(0) }, 'probe', '', 300))).toBe('ok');
+    peer.behave = () => [];
+    const started = Date.now();
+    expect(await codeOf(conn.request({ type: 30, payload: Buffer.alloc(0) }, 'probe', '', 150))).toBe('ETIMEDOUT');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+  });
+
   it('keeps one request in flight: concurrent calls go out one after another', async () => {
     let inFlight = 0;
     let maxInFlight = 0;

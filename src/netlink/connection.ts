@@ -6,6 +6,11 @@ import { NlmF, NlmsgType, decodeMessages, encodeMessage, errorCode, type Message
 // a time (the kernel answers a second dump on the same socket with EBUSY, and
 // the replies of two requests would interleave); every transaction has a
 // timeout. The native socket comes from the npm `netlink` package.
+//
+// Timeouts are counted by one interval timer per connection that ticks while
+// transactions come and go, not by a timer per transaction: arming a timer
+// reads the clock, and where reading the clock is a system call (user-mode
+// Linux, some VMs) that was a fifth of a one-endpoint change.
 
 /** A request to send: message type, extra flags, payload. */
 export interface Request {
@@ -24,6 +29,19 @@ interface Transaction {
   readonly resolve: () => void;
   readonly reject: (err: Error) => void;
 }
+
+/** The transaction in flight, with its timeout in ticks. */
+interface Current extends Transaction {
+  /** Ticks seen since the transaction started; it times out on reaching `limit`. */
+  ticks: number;
+  readonly limit: number;
+  readonly timeoutError: () => KernelError;
+}
+
+/** Period of the timeout ticker, ms: a transaction times out no sooner than its timeout and at most two ticks later. */
+const tickMs = 100;
+/** Idle ticks after which the ticker stops (it restarts with the next transaction). */
+const idleTicksToStop = 20;
 
 /** Largest datagram we build for a batch; bounded so answers cannot overflow the receive buffer. */
 const maxBatchBytes = 64 * 1024;
@@ -48,7 +66,9 @@ export class NetlinkConnection {
   private readonly socket: RawNetlinkSocket;
   private readonly timeoutMs: number;
   private seq = Math.floor(Math.random() * 0x7fffffff);
-  private current: Transaction | undefined;
+  private current: Current | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+  private idleTicks = 0;
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
   private readonly tap: ConnectionOptions['tap'];
@@ -184,6 +204,7 @@ export class NetlinkConnection {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.stopTicker();
     this.fail(new KernelError('ECANCELED', 'netlink', '', 'connection closed'));
     this.socket.close();
   }
@@ -208,9 +229,7 @@ export class NetlinkConnection {
       tx.reject(new KernelError('ECANCELED', op, object, 'connection closed'));
       return;
     }
-    const timer = setTimeout(() => this.fail(new KernelError('ETIMEDOUT', op, object, `no answer in ${timeoutMs} ms`)), timeoutMs);
     const finish = (err?: Error): void => {
-      clearTimeout(timer);
       this.current = undefined;
       this.socket.unref();
       if (err) tx.reject(err); else tx.resolve();
@@ -220,7 +239,17 @@ export class NetlinkConnection {
       onMessage: tx.onMessage,
       resolve: () => finish(),
       reject: (err) => finish(err),
+      // The first tick may come at once, so one more tick than the timeout
+      // holds: never early, at most two ticks late.
+      ticks: 0,
+      limit: Math.ceil(timeoutMs / tickMs) + 1,
+      timeoutError: () => new KernelError('ETIMEDOUT', op, object, `no answer in ${timeoutMs} ms`),
     };
+    this.idleTicks = 0;
+    if (!this.ticker) {
+      this.ticker = setInterval(() => this.tick(), tickMs);
+      this.ticker.unref(); // the socket, referenced while a transaction is in flight, keeps the process up
+    }
     this.socket.ref();
     for (const d of datagrams) {
       this.tap?.('send', d);
@@ -251,5 +280,20 @@ export class NetlinkConnection {
 
   private fail(err: Error): void {
     this.current?.reject(err);
+  }
+
+  private tick(): void {
+    const tx = this.current;
+    if (tx) {
+      tx.ticks += 1;
+      if (tx.ticks >= tx.limit) this.fail(tx.timeoutError());
+    } else if (++this.idleTicks >= idleTicksToStop) {
+      this.stopTicker();
+    }
+  }
+
+  private stopTicker(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = undefined;
   }
 }
