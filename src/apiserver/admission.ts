@@ -8,13 +8,16 @@ import { isIP } from 'node:net';
 import { type Cause, invalid } from './status.ts';
 import { type Json, type JsonObject, type KubeObject, type ResourceInfo, isJsonObject, metaString } from './types.ts';
 
-/** Where ClusterIPs and NodePorts come from. */
+/**
+ * Where ClusterIPs and NodePorts come from: the values other Services hold
+ * (the object being updated does not count against itself). Answers must be
+ * O(1)-ish per call, not a scan of the stored Services.
+ */
 export interface Allocation {
-  /** IPv4 service CIDR, e.g. `10.96.0.0/12`. */
-  readonly serviceCidr: string;
-  /** ClusterIPs and NodePorts in use by other Services. */
-  readonly usedClusterIPs: ReadonlySet<string>;
-  readonly usedNodePorts: ReadonlySet<number>;
+  /** The lowest free address of the service CIDR after the network address, or undefined when none is (range full, or not an IPv4 CIDR). kube-apiserver picks at random; tests want determinism. */
+  freeClusterIP(): string | undefined;
+  /** The lowest NodePort of 30000-32767 that no other Service holds and `taken` does not contain, or undefined. */
+  freeNodePort(taken: ReadonlySet<number>): number | undefined;
 }
 
 const dns1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -45,37 +48,19 @@ function nameCauses(r: ResourceInfo, o: KubeObject): Cause[] {
   return out;
 }
 
-function ipv4ToInt(ip: string): number {
-  return ip.split('.').reduce((n, p) => n * 256 + Number(p), 0);
-}
-
-function intToIpv4(n: number): string {
-  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
-}
-
-/** The lowest free address of the service CIDR after the network address (kube-apiserver picks at random; tests want determinism). */
-export function allocateClusterIP(cidr: string, used: ReadonlySet<string>): string | undefined {
-  const [base, bits] = cidr.split('/');
-  if (!base || isIP(base) !== 4) return undefined;
-  const size = 2 ** (32 - Number(bits ?? 32));
-  const start = ipv4ToInt(base) - (ipv4ToInt(base) % size);
-  for (let i = 1; i < size - 1; i += 1) {
-    const ip = intToIpv4(start + i);
-    if (!used.has(ip)) return ip;
-  }
-  return undefined;
-}
-
-function allocateNodePort(used: Set<number>): number | undefined {
-  for (let p = 30000; p <= 32767; p += 1) if (!used.has(p)) { used.add(p); return p; }
-  return undefined;
+/** Allocates into `taken` (the NodePorts this object already uses). */
+function allocateNodePort(alloc: Allocation, taken: Set<number>): number | undefined {
+  const p = alloc.freeNodePort(taken);
+  if (p !== undefined) taken.add(p);
+  return p;
 }
 
 const serviceTypes = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
 const protocols = ['TCP', 'UDP', 'SCTP'];
 
 function defaultServicePorts(spec: JsonObject, type: string, old: JsonObject | null, alloc: Allocation, causes: Cause[]): void {
-  const usedPorts = new Set(alloc.usedNodePorts);
+  // NodePorts this object took so far, in port order (a later port's explicit one is not seen yet).
+  const usedPorts = new Set<number>();
   const oldPorts = list(obj(old?.spec).ports).map(obj);
   const names = new Set<string>();
   const ports = list(spec.ports).map(obj);
@@ -93,7 +78,7 @@ function defaultServicePorts(spec: JsonObject, type: string, old: JsonObject | n
       // On update kube-apiserver keeps the NodePort a port already had (patchAllocatedValues).
       const before = oldPorts.find((o) => o.port === p.port && o.protocol === p.protocol);
       if (p.nodePort === undefined && typeof before?.nodePort === 'number') p.nodePort = before.nodePort;
-      if (p.nodePort === undefined) p.nodePort = allocateNodePort(usedPorts) ?? null;
+      if (p.nodePort === undefined) p.nodePort = allocateNodePort(alloc, usedPorts) ?? null;
       else if (typeof p.nodePort === 'number') usedPorts.add(p.nodePort);
     } else if (p.nodePort !== undefined && type !== 'NodePort') {
       causes.push({ field: `${at}.nodePort`, reason: 'FieldValueForbidden', message: 'Forbidden: may not be used when `type` is \'ClusterIP\'' });
@@ -112,7 +97,7 @@ function defaultClusterIPs(spec: JsonObject, old: JsonObject | null, alloc: Allo
   const ips = list(spec.clusterIPs).filter((x): x is string => typeof x === 'string');
   if ((spec.clusterIP === undefined || spec.clusterIP === '') && ips[0]) spec.clusterIP = ips[0];
   if (spec.clusterIP === undefined || spec.clusterIP === '') {
-    const ip = allocateClusterIP(alloc.serviceCidr, alloc.usedClusterIPs);
+    const ip = alloc.freeClusterIP();
     if (ip === undefined) causes.push({ field: 'spec.clusterIP', reason: 'FieldValueInvalid', message: 'Invalid value: "": failed to allocate IP: range is full' });
     else spec.clusterIP = ip;
   }
@@ -146,8 +131,8 @@ function defaultService(o: KubeObject, old: KubeObject | null, alloc: Allocation
   defaultServicePorts(spec, type, old, alloc, causes);
   if (type === 'LoadBalancer' && spec.externalTrafficPolicy === 'Local' && spec.healthCheckNodePort === undefined) {
     const keep = obj(old?.spec).healthCheckNodePort;
-    const used = new Set([...alloc.usedNodePorts, ...list(spec.ports).map((p) => obj(p).nodePort).filter((n): n is number => typeof n === 'number')]);
-    spec.healthCheckNodePort = typeof keep === 'number' ? keep : (allocateNodePort(used) ?? null);
+    const used = new Set(list(spec.ports).map((p) => obj(p).nodePort).filter((n): n is number => typeof n === 'number'));
+    spec.healthCheckNodePort = typeof keep === 'number' ? keep : (alloc.freeNodePort(used) ?? null);
   }
 }
 

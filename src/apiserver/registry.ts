@@ -5,8 +5,10 @@
 // (409), status subresources, and no-op writes that do not bump the
 // resourceVersion. Throws ApiError; no HTTP here.
 
-import { admit } from './admission.ts';
+import { type Allocation, admit } from './admission.ts';
+import { ServiceAllocations } from './allocations.ts';
 import { PatchError, type PatchType, applyPatch } from './patch.ts';
+import { services } from './resources.ts';
 import { buildFilter } from './selection.ts';
 import {
   ApiError, alreadyExists, badRequest, conflict, deleteSuccess, expired, invalid, notFound,
@@ -69,7 +71,9 @@ function specPart(o: KubeObject): JsonObject {
 export class Registry {
   readonly store: VersionedStore;
   private readonly opts: Required<RegistryOptions>;
+  private readonly allocations: ServiceAllocations;
 
+  /** Indexes the Services already in `store` and follows every later write to it, whoever makes it. */
   constructor(store: VersionedStore, opts: RegistryOptions = {}) {
     this.store = store;
     this.opts = {
@@ -78,6 +82,14 @@ export class Registry {
       uid: opts.uid ?? (() => crypto.randomUUID()),
       suffix: opts.suffix ?? (() => Math.random().toString(36).slice(2, 7).padEnd(5, 'x')),
     };
+    // Admission's view of allocated ClusterIPs/NodePorts follows the store's writes rather
+    // than the verbs, so it changes only when a write lands: a rejected create or update
+    // leaves it as it was, and direct store writes (tests, load) are counted too.
+    const allocations = new ServiceAllocations(this.opts.serviceCidr);
+    const id = resourceId(services);
+    for (const s of store.values(id)) allocations.set(this.key(services, metaString(s, 'namespace'), metaString(s, 'name')), s);
+    store.subscribe((e) => { if (e.resource === id) allocations.set(e.key, e.type === 'DELETED' ? null : e.object); });
+    this.allocations = allocations;
   }
 
   private key(r: ResourceInfo, namespace: string, name: string): string {
@@ -136,20 +148,9 @@ export class Registry {
     return { kind: `${r.kind}List`, apiVersion: apiVersionOf(r), metadata: listMeta, items: bare };
   }
 
-  private usage(r: ResourceInfo, exceptKey: string): Parameters<typeof admit>[3] {
-    const clusterIPs = new Set<string>();
-    const nodePorts = new Set<number>();
-    if (r.kind === 'Service') {
-      // Read in place: a sorted copy of every Service per create made seeding 10,000 Services quadratic in copies.
-      for (const s of this.store.values(resourceId(r))) {
-        if (this.key(r, metaString(s, 'namespace'), metaString(s, 'name')) === exceptKey) continue;
-        const spec = isJsonObject(s.spec) ? s.spec : {};
-        for (const ip of Array.isArray(spec.clusterIPs) ? spec.clusterIPs : [spec.clusterIP ?? null]) if (typeof ip === 'string') clusterIPs.add(ip);
-        for (const p of Array.isArray(spec.ports) ? spec.ports : []) if (isJsonObject(p) && typeof p.nodePort === 'number') nodePorts.add(p.nodePort);
-        if (typeof spec.healthCheckNodePort === 'number') nodePorts.add(spec.healthCheckNodePort);
-      }
-    }
-    return { serviceCidr: this.opts.serviceCidr, usedClusterIPs: clusterIPs, usedNodePorts: nodePorts };
+  /** What admission of a write to `key` may allocate from: the values other Services hold (only Services allocate). */
+  private allocation(r: ResourceInfo, key: string): Allocation {
+    return this.allocations.except(r.kind === 'Service' ? key : null);
   }
 
   private checkBody(r: ResourceInfo, body: Json, namespace: string): KubeObject {
@@ -181,7 +182,8 @@ export class Registry {
     // Services are created without status, as the Service strategy resets it.
     if (r.kind === 'Service' && !opts.seed) delete o.status;
     const key = this.key(r, metaString(o, 'namespace'), metaString(o, 'name'));
-    admit(r, o, null, this.usage(r, key));
+    // Before the existence check, as before: a 422 wins over a 409, and the existing object's values count as free.
+    admit(r, o, null, this.allocation(r, key));
     if (this.store.get(resourceId(r), key)) throw alreadyExists(r, metaString(o, 'name'));
     Object.assign(meta, { uid: this.opts.uid(), creationTimestamp: this.opts.now(), generation: 1 });
     return this.store.write(resourceId(r), key, o)!.object;
@@ -209,7 +211,7 @@ export class Registry {
     next.metadata = { ...next.metadata, uid: oldMeta.uid ?? null, creationTimestamp: oldMeta.creationTimestamp ?? null, generation: oldMeta.generation ?? 1 };
     delete next.metadata.managedFields;
     const key = this.key(r, namespace, name);
-    admit(r, next, old, this.usage(r, key));
+    admit(r, next, old, this.allocation(r, key));
     if (!jsonEqual(specPart(next), specPart(old))) next.metadata.generation = (typeof oldMeta.generation === 'number' ? oldMeta.generation : 0) + 1;
     next.metadata.resourceVersion = oldMeta.resourceVersion ?? null;
     // etcd3 storage skips writes that change nothing: no new resourceVersion, no event.
