@@ -84,8 +84,8 @@ export class VersionedStore {
 
   /**
    * The current objects of a resource themselves, in no order, for read-only
-   * scans (admission's used cluster IPs and node ports) that must not copy the
-   * whole resource per request. Callers must not change them.
+   * scans that must not copy the whole resource (the registry fills its index
+   * of allocated cluster IPs and node ports with it). Callers must not change them.
    */
   values(resource: string): Iterable<Readonly<KubeObject>> {
     return this.table(resource).values();
