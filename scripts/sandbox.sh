@@ -12,6 +12,8 @@
 # Environment:
 #   SANDBOX_MEM       guest memory (default 1536M)
 #   SANDBOX_TIMEOUT   seconds after which the guest is killed and this script exits 124 (default: none)
+#   SANDBOX_CPU       host CPU to pin the sandbox to: auto (default: the highest-numbered CPU no other
+#                     sandbox holds), a CPU number, or none
 #
 # Writes made inside the guest to host paths land on the host (hostfs root);
 # results travel back through a per-run directory under .sandbox/.
@@ -44,6 +46,28 @@ uml=$(command -v linux.uml 2>/dev/null || echo /usr/bin/linux.uml)
 [ -x "$uml" ] || die "user-mode-linux installed but $uml is not executable"
 
 mkdir -p "$here/.sandbox"
+
+# Pin the whole user-mode kernel to one host CPU. UML runs the guest's processes
+# as host processes that it ptrace-switches to and from; spread over several
+# CPUs, every switch wakes another (idle, virtualised) CPU. Measured here: a
+# kernel test file 94 s pinned against 234 s unpinned, and per-change times
+# 3-4x lower and steadier. The guest has one CPU either way. A lock per CPU
+# keeps concurrent sandboxes apart; when every CPU is held, the run is unpinned.
+pin=""
+cpu_choice=${SANDBOX_CPU:-auto}
+if [ "$cpu_choice" != none ] && command -v taskset >/dev/null 2>&1 && command -v flock >/dev/null 2>&1; then
+  if [ "$cpu_choice" = auto ]; then
+    ncpu=$(nproc 2>/dev/null || echo 1)
+    for c in $(seq $((ncpu - 1)) -1 0); do
+      exec 9>"$here/.sandbox/cpu$c.lock"
+      if flock -n 9; then pin="taskset -c $c"; break; fi
+      exec 9>&-
+    done
+  else
+    pin="taskset -c $cpu_choice"
+  fi
+fi
+
 run=$(mktemp -d "$here/.sandbox/run.XXXXXX")
 trap 'rm -rf "$run"' EXIT INT TERM
 
@@ -120,7 +144,8 @@ shm=/dev/shm
 set +e
 limit=""
 [ -n "${SANDBOX_TIMEOUT:-}" ] && limit="timeout -k 10 $SANDBOX_TIMEOUT"
-TMPDIR="$shm" $limit "$uml" mem="${SANDBOX_MEM:-1536M}" quiet loglevel=0 \
+# shellcheck disable=SC2086 # $limit and $pin are command prefixes: split on purpose
+TMPDIR="$shm" $limit $pin "$uml" mem="${SANDBOX_MEM:-1536M}" quiet loglevel=0 \
   root=/dev/root rootfstype=hostfs rootflags=/ rw \
   init="$run/init.sh" con=null con0=null,fd:1 con1=null ssl=null 2>"$run/uml.err" \
   | grep --line-buffered -v '^Powering off\.\r\?$'
