@@ -3,11 +3,13 @@
 // 1. Cold full sync of N Services x M endpoints (IPVS, ipsets, iptables,
 //    kube-ipvs0 addresses) versus `ipvsadm -R` of the same IPVS table.
 // 2. Single-endpoint changes (alternately one endpoint added, one removed, on
-//    other nodes, as most of a node's endpoints are), after a warm-up: agent
-//    time per change, p50/p99, at N Services and at 100 Services; kernel writes
-//    per change. Side by side, the baseline: the same kernel op per change sent
-//    straight through the netlink client, which is what the sandbox's kernel
-//    alone costs (its scheduling noise included).
+//    other nodes, as most of a node's endpoints are), after a warm-up (default
+//    1000 changes): agent time per change, p50/p99, at N Services and at 100
+//    Services; kernel writes per change. Also reported: the first changes of the
+//    fresh agent (from its 21st), while V8 still optimizes the path. Side by
+//    side, the baseline: the same kernel op per change sent straight through
+//    the netlink client, which is what the sandbox's kernel alone costs (its
+//    scheduling noise included).
 // 3. RSS of the agent process: after the cold sync, after the changes, and peak.
 // Each cluster size runs in its own Node process with the launcher's V8 flags
 // (a fresh agent), from the compiled JavaScript as the image runs it.
@@ -17,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { SeriesResult } from './lib/sync-series.ts';
 
-const [services = 10_000, perService = 10, changes = 200, warmup = 20] = process.argv.slice(2, 6).map(Number);
+const [services = 10_000, perService = 10, changes = 200, warmup = 1000] = process.argv.slice(2, 6).map(Number);
 const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 const seriesScript = fileURLToPath(new URL(`./lib/sync-series${extension}`, import.meta.url));
 const saveFile = '/tmp/bench-sync-table.save';
@@ -55,10 +57,11 @@ const ipvsadmMs = performance.now() - start;
 await runProcess('ipvsadm', ['-C']);
 
 const say = (s: string): boolean => process.stdout.write(`${s}\n`);
-say(`node flags: ${process.execArgv.join(' ') || '(none)'}; ${warmup} warm-up changes, then ${changes} measured`);
+say(`node flags: ${process.execArgv.join(' ') || '(none)'}; ${warmup} warm-up changes, then ${changes} measured; sandbox CPU pinning: ${process.env.SANDBOX_CPU ?? 'auto'}`);
 say(`cold full sync of ${services} Services x ${perService} endpoints: ${f2(big.coldMs / 1000)} s; ipvsadm -R of the same IPVS table: ${f2(ipvsadmMs / 1000)} s`);
 for (const r of [big, small]) {
   say(`per change at ${r.services}: p50 ${f2(pct(r.perChange, 50))} ms, p99 ${f2(pct(r.perChange, 99))} ms, max ${f2(pct(r.perChange, 100))} ms; writes/change ${pct(r.writesPerChange, 50)}`);
+  say(`  the fresh agent's changes 21-${20 + r.perChangeFirst.length}: p50 ${f2(pct(r.perChangeFirst, 50))} ms, p99 ${f2(pct(r.perChangeFirst, 99))} ms, max ${f2(pct(r.perChangeFirst, 100))} ms`);
   say(`  baseline, the bare kernel op: p50 ${f2(pct(r.bareOp, 50))} ms, p99 ${f2(pct(r.bareOp, 99))} ms, max ${f2(pct(r.bareOp, 100))} ms`);
   say(`  ${r.perChange.length - r.withoutGc.length} changes overlapped one of ${r.gcPauses} GC pauses (${f2(r.gcMs)} ms of GC); p99 of the others ${f2(pct(r.withoutGc, 99))} ms`);
   say(`  RSS ${r.rssColdMb.toFixed(0)} MB after the cold sync, ${r.rssMb.toFixed(0)} MB after the changes, peak ${r.peakRssMb.toFixed(0)} MB; heap used ${r.heapUsedMb.toFixed(0)} MB`);
@@ -69,6 +72,7 @@ say(JSON.stringify({
   change_p50_ms: round(pct(big.perChange, 50)), change_p99_ms: round(pct(big.perChange, 99)),
   change_p50_ms_100: round(pct(small.perChange, 50)), change_p99_ms_100: round(pct(small.perChange, 99)),
   p99_ratio_10k_vs_100: round(pct(big.perChange, 99) / pct(small.perChange, 99)),
+  first_changes_p50_ms: round(pct(big.perChangeFirst, 50)), first_changes_p99_ms: round(pct(big.perChangeFirst, 99)),
   bare_op_p50_ms: round(pct(big.bareOp, 50)), bare_op_p99_ms: round(pct(big.bareOp, 99)),
   p99_ratio_vs_bare_op: round(pct(big.perChange, 99) / pct(big.bareOp, 99)),
   gc_pauses: big.gcPauses, gc_ms: round(big.gcMs, 1),
