@@ -10,7 +10,10 @@
 //    side, the baseline: the same kernel op per change sent straight through
 //    the netlink client, which is what the sandbox's kernel alone costs (its
 //    scheduling noise included).
-// 3. RSS of the agent process: after the cold sync, after the changes, and peak.
+// 3. Three periodic full syncs afterwards (the kernel is right: re-read all,
+//    write nothing), as a running agent makes every syncPeriod: time and writes.
+// 4. RSS of the agent process: after the cold sync, after the changes, the peak
+//    until then, and after and including the periodic full syncs.
 // Each cluster size runs in its own Node process with the launcher's V8 flags
 // (a fresh agent), from the compiled JavaScript as the image runs it.
 // Prints figures, then as its last line one JSON object.
@@ -65,6 +68,7 @@ for (const r of [big, small]) {
   say(`  baseline, the bare kernel op: p50 ${f2(pct(r.bareOp, 50))} ms, p99 ${f2(pct(r.bareOp, 99))} ms, max ${f2(pct(r.bareOp, 100))} ms`);
   say(`  ${r.perChange.length - r.withoutGc.length} changes overlapped one of ${r.gcPauses} GC pauses (${f2(r.gcMs)} ms of GC); p99 of the others ${f2(pct(r.withoutGc, 99))} ms`);
   say(`  RSS ${r.rssColdMb.toFixed(0)} MB after the cold sync, ${r.rssMb.toFixed(0)} MB after the changes, peak ${r.peakRssMb.toFixed(0)} MB; heap used ${r.heapUsedMb.toFixed(0)} MB`);
+  say(`  periodic full syncs: ${r.fullSyncMs.map((x) => f2(x / 1000)).join(', ')} s, writes ${r.fullSyncWrites.join(', ')}; RSS after them ${r.rssAfterFullSyncsMb.toFixed(0)} MB, peak with them ${r.peakRssWithFullSyncsMb.toFixed(0)} MB`);
 }
 say(JSON.stringify({
   services, endpointsPerService: perService, changes, warmup,
@@ -78,4 +82,6 @@ say(JSON.stringify({
   gc_pauses: big.gcPauses, gc_ms: round(big.gcMs, 1),
   kernel_writes_per_change: pct(big.writesPerChange, 50),
   rss_mb: round(big.rssMb, 1), rss_after_cold_sync_mb: round(big.rssColdMb, 1), peak_rss_mb: round(big.peakRssMb, 1),
+  periodic_full_sync_s: round(pct(big.fullSyncMs, 50) / 1000), periodic_full_sync_writes: Math.max(...big.fullSyncWrites),
+  rss_after_full_syncs_mb: round(big.rssAfterFullSyncsMb, 1), peak_rss_with_full_syncs_mb: round(big.peakRssWithFullSyncsMb, 1),
 }));

@@ -3,7 +3,8 @@
 // bigger run): cold full sync of N Services x M endpoints; a first series of
 // single-endpoint changes right after start (20 changes in); more changes up to
 // the warm-up count; the measured series; then the same number of bare kernel
-// ops (the baseline: what the kernel alone costs a change in this sandbox).
+// ops (the baseline: what the kernel alone costs a change in this sandbox);
+// last, three periodic full syncs, as a running agent makes every syncPeriod.
 //   node bench/lib/sync-series.ts <services> <endpointsPerService> <changes> <warmup> [saveFile]
 // Prints one JSON object (SeriesResult) as its last line. With saveFile, writes
 // the desired IPVS table there in `ipvsadm -S` form, for the ipvsadm baseline.
@@ -48,6 +49,12 @@ export interface SeriesResult {
   readonly rssMb: number;
   readonly peakRssMb: number;
   readonly heapUsedMb: number;
+  /** Periodic full syncs after the changes (kernel already right: they re-read it all and write nothing). */
+  readonly fullSyncMs: number[];
+  readonly fullSyncWrites: number[];
+  /** RSS after those full syncs, and the process's peak including them. */
+  readonly rssAfterFullSyncsMb: number;
+  readonly peakRssWithFullSyncsMb: number;
 }
 
 const [services = 10_000, perService = 10, changes = 200, warmup = 1000] = process.argv.slice(2, 6).map(Number);
@@ -160,6 +167,20 @@ for (let k = 0; k < changes; k++) {
 }
 
 const peakRssMb = process.resourceUsage().maxRSS / 1024;
+
+// What a running agent also does every syncPeriod (30 s by default): full syncs
+// that re-read every virtual server, real server, set and chain.
+const fullSyncMs: number[] = [];
+const fullSyncWrites: number[] = [];
+for (let n = 0; n < 3; n++) {
+  t = performance.now();
+  const r = await engine.sync('full');
+  fullSyncMs.push(performance.now() - t);
+  if (!r.ok) throw new Error(`periodic full sync failed: ${r.failed?.error.message ?? ''}`);
+  fullSyncWrites.push(r.results.reduce((x, y) => x + y.writes, 0));
+}
+const rssAfterFullSyncsMb = mb(process.memoryUsage().rss);
+const peakRssWithFullSyncsMb = process.resourceUsage().maxRSS / 1024;
 // Rendered after every memory figure was taken: the agent never renders this text.
 if (saveFile) {
   const table: TableEntry[] = engine.desired().families.flatMap((f) => [...f.virtualServers.values()]);
@@ -169,6 +190,6 @@ await cleanKernel(kernel);
 kernel.close();
 const result: SeriesResult = {
   services, coldMs, perChangeFirst, perChange, stagesPerChange, writesPerChange, withoutGc, gcPauses: pauses.length, gcMs: pauses.reduce((x, g) => x + g.duration, 0),
-  bareOp, rssColdMb, rssMb, peakRssMb, heapUsedMb,
+  bareOp, rssColdMb, rssMb, peakRssMb, heapUsedMb, fullSyncMs, fullSyncWrites, rssAfterFullSyncsMb, peakRssWithFullSyncsMb,
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);
