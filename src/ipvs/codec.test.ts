@@ -136,6 +136,29 @@ describe('IPVS codec: decoding kernel answers recorded in the sandbox', () => {
     }
   });
 
+  const u64 = (n: number): Buffer => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(n)); return b; };
+  const port80 = { type: DestAttr.Port, value: be16(80) };
+  it('reads STATS64 counters as numbers, 64-bit values included, and prefers them to STATS', () => {
+    const s64 = Array.from({ length: 10 }, (_, i) => ({ type: i + 1, value: u64(i === 3 ? 2 ** 40 + 7 : (i + 1) * 11) }));
+    const s32 = Array.from({ length: 10 }, (_, i) => ({ type: i + 1, value: i === 3 || i === 4 ? u64(1) : u32(1) }));
+    const got = decodeDest(destMessage([addr, port80, { type: DestAttr.Stats, value: s32 }, { type: DestAttr.Stats64, value: s64 }]), 'inet');
+    expect(got.stats).toEqual({
+      connections: 11, packetsIn: 22, packetsOut: 33, bytesIn: 2 ** 40 + 7, bytesOut: 55,
+      cps: 66, ppsIn: 77, ppsOut: 88, bpsIn: 99, bpsOut: 110,
+    });
+  });
+
+  it('reads the 32-bit STATS nest (bytes are u64 there) when STATS64 is absent, and zeroes without either', () => {
+    const s32 = [
+      { type: 1, value: u32(3) }, { type: 2, value: u32(4) }, { type: 4, value: u64(2 ** 33) }, { type: 5, value: u64(9) }, { type: 10, value: u32(5) },
+    ];
+    expect(decodeDest(destMessage([addr, port80, { type: DestAttr.Stats, value: s32 }]), 'inet').stats).toEqual({
+      connections: 3, packetsIn: 4, packetsOut: 0, bytesIn: 2 ** 33, bytesOut: 9, cps: 0, ppsIn: 0, ppsOut: 0, bpsIn: 0, bpsOut: 5,
+    });
+    expect(decodeDest(destMessage([addr, port80]), 'inet').stats.bytesIn).toBe(0);
+    expect(() => decodeDest(destMessage([addr, port80, { type: DestAttr.Stats64, value: [{ type: 4, value: u32(1) }] }]), 'inet')).toThrow(/stats counter 4 is 4 bytes/);
+  });
+
   it('refuses a real server whose attributes overrun their nest', () => {
     const msg = destMessage([addr, { type: DestAttr.Port, value: be16(80) }]);
     msg.writeUInt16LE(200, 4 + 4 + 20); // the port attribute claims 200 bytes

@@ -1,6 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { formatIp } from '../model/ip.ts';
-import { type Attr, be16, decodeAttrs, encodeAttrs, readBe16, readStr, readU16, readU32, readU64, str, u16, u32, u8, walkAttrs } from '../netlink/attributes.ts';
+import { AttrCursor, type Attr, be16, decodeAttrs, encodeAttrs, readBe16, readStr, readU16, readU32, str, u16, u32, u8 } from '../netlink/attributes.ts';
 import { decodeGenl, encodeGenl } from '../netlink/message.ts';
 import {
   AF_INET, AF_INET6, Cmd, CmdAttr, DestAttr, FWD_MASK, IPVS_GENL_VERSION, InfoAttr, StatsAttr, SVC_F_PERSISTENT,
@@ -185,24 +185,28 @@ function need<T>(v: T | undefined, what: string): T {
   return v;
 }
 
-/** Stats from the STATS64 nest when present (kernels since 4.0), else from the 32-bit STATS nest. */
+/**
+ * Stats from the STATS64 nest when present (kernels since 4.0: every counter
+ * u64), else from the 32-bit STATS nest (bytes u64, the rest u32). Read in
+ * place: a full sync decodes one per virtual server.
+ */
 function decodeStats(s64: Buffer | undefined, s32: Buffer | undefined): Stats {
-  if (s64) {
-    const a = decodeAttrs(s64);
-    const g = (t: number): number => readU64(a, t) ?? 0;
-    return {
-      connections: g(StatsAttr.Conns), packetsIn: g(StatsAttr.InPkts), packetsOut: g(StatsAttr.OutPkts),
-      bytesIn: g(StatsAttr.InBytes), bytesOut: g(StatsAttr.OutBytes), cps: g(StatsAttr.Cps),
-      ppsIn: g(StatsAttr.InPps), ppsOut: g(StatsAttr.OutPps), bpsIn: g(StatsAttr.InBps), bpsOut: g(StatsAttr.OutBps),
-    };
+  const nest = s64 ?? s32;
+  if (!nest) return zeroStats;
+  // Indexed by IPVS_STATS_ATTR_* (1-10); a missing counter reads 0.
+  const v = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  const c = new AttrCursor(nest);
+  while (c.next()) {
+    if (c.type < 1 || c.type > 10) continue;
+    const wide = s64 !== undefined || c.type === StatsAttr.InBytes || c.type === StatsAttr.OutBytes;
+    if (c.length < (wide ? 8 : 4)) throw new DecodeError(`stats counter ${c.type} is ${c.length} bytes`);
+    // u64 as a number without a BigInt (rounded above 2^53, as Number(bigint) rounds).
+    v[c.type] = wide ? nest.readUInt32LE(c.offset + 4) * 0x1_0000_0000 + nest.readUInt32LE(c.offset) : nest.readUInt32LE(c.offset);
   }
-  if (!s32) return zeroStats;
-  const a = decodeAttrs(s32);
-  const g = (t: number): number => readU32(a, t) ?? 0;
   return {
-    connections: g(StatsAttr.Conns), packetsIn: g(StatsAttr.InPkts), packetsOut: g(StatsAttr.OutPkts),
-    bytesIn: readU64(a, StatsAttr.InBytes) ?? 0, bytesOut: readU64(a, StatsAttr.OutBytes) ?? 0, cps: g(StatsAttr.Cps),
-    ppsIn: g(StatsAttr.InPps), ppsOut: g(StatsAttr.OutPps), bpsIn: g(StatsAttr.InBps), bpsOut: g(StatsAttr.OutBps),
+    connections: v[StatsAttr.Conns]!, packetsIn: v[StatsAttr.InPkts]!, packetsOut: v[StatsAttr.OutPkts]!,
+    bytesIn: v[StatsAttr.InBytes]!, bytesOut: v[StatsAttr.OutBytes]!, cps: v[StatsAttr.Cps]!,
+    ppsIn: v[StatsAttr.InPps]!, ppsOut: v[StatsAttr.OutPps]!, bpsIn: v[StatsAttr.InBps]!, bpsOut: v[StatsAttr.OutBps]!,
   };
 }
 
@@ -252,7 +256,8 @@ function u32At(buf: Buffer, offset: number, length: number, what: string): numbe
  * ADDR_FAMILY is absent. Without `withStats` the two stats nests (two thirds of
  * the message) are skipped: the applier only needs connection counts, and it
  * reads them for every real server of a virtual server that loses one. Walks
- * the attributes in place, so a destination costs one object and one string.
+ * the attributes in place, so a destination costs its object, its address
+ * string and a cursor.
  * Throws `DecodeError`.
  */
 function readDest(dest: Buffer, vsFamily: Family, withStats: false): RealServerConnections;
@@ -262,9 +267,12 @@ function readDest(dest: Buffer, vsFamily: Family, withStats: boolean): RealServe
   let tunType = 0, tunPort = 0, tunFlags = 0, active = 0, inactive = 0, persistent = 0;
   let s32: Buffer | undefined;
   let s64: Buffer | undefined;
+  const c = new AttrCursor(dest);
   try {
-    walkAttrs(dest, (type, at, length) => {
-      switch (type) {
+    while (c.next()) {
+      const at = c.offset;
+      const length = c.length;
+      switch (c.type) {
         case DestAttr.Addr: addrAt = at; addrLength = length; break;
         case DestAttr.Port: if (length < 2) throw new DecodeError('destination port is short'); port = dest.readUInt16BE(at); break;
         case DestAttr.AddrFamily: if (length < 2) throw new DecodeError('destination family is short'); af = dest.readUInt16LE(at); break;
@@ -282,7 +290,7 @@ function readDest(dest: Buffer, vsFamily: Family, withStats: boolean): RealServe
         case DestAttr.Stats64: if (withStats) s64 = dest.subarray(at, at + length); break;
         default: break;
       }
-    });
+    }
   } catch (err) {
     throw err instanceof DecodeError ? err : new DecodeError((err as Error).message);
   }

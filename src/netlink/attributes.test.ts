@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { decodeAttrs, encodeAttrs, readU64, str, u16, u32, u8, walkAttrs } from './attributes.ts';
+import { AttrCursor, decodeAttrs, encodeAttrs, readU64, str, u16, u32, u8 } from './attributes.ts';
 
 describe('decodeAttrs', () => {
   it('reads back what encodeAttrs wrote, padding skipped and the nested flag stripped', () => {
@@ -52,20 +52,27 @@ describe('encodeAttrs', () => {
   });
 });
 
-describe('walkAttrs', () => {
-  it('visits each attribute in order with the offset and length of its value', () => {
+describe('AttrCursor', () => {
+  const walk = (buf: Buffer, seen: [number, number, number][]): void => {
+    const c = new AttrCursor(buf);
+    while (c.next()) seen.push([c.type, c.offset, c.length]);
+  };
+
+  it('steps through each attribute in order with the offset and length of its value', () => {
     const buf = encodeAttrs([{ type: 1, value: u8(7) }, { type: 2, value: [{ type: 1, value: u16(9) }] }, { type: 3, value: u32(42) }]);
     const seen: [number, number, number][] = [];
-    walkAttrs(buf, (type, offset, length) => { seen.push([type, offset, length]); });
+    walk(buf, seen);
     expect(seen).toEqual([[1, 4, 1], [2, 12, 8], [3, 24, 4]]);
     expect(buf.readUInt32LE(seen[2]![1])).toBe(42);
+    walk(Buffer.alloc(0), seen);
+    expect(seen).toHaveLength(3);
   });
 
-  it('throws on a malformed length before visiting the bad attribute', () => {
+  it('throws on a malformed length, after the good attributes before it', () => {
     const buf = Buffer.concat([encodeAttrs([{ type: 1, value: u32(1) }]), Buffer.from([12, 0, 2, 0, 0, 0, 0, 0])]);
-    const types: number[] = [];
-    expect(() => walkAttrs(buf, (t) => { types.push(t); })).toThrow(/Invalid attribute length \(12\) at offset 8/);
-    expect(types).toEqual([1]);
+    const seen: [number, number, number][] = [];
+    expect(() => walk(buf, seen)).toThrow(/Invalid attribute length \(12\) at offset 8/);
+    expect(seen.map(([t]) => t)).toEqual([1]);
   });
 });
 

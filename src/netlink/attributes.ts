@@ -65,19 +65,35 @@ export function decodeAttrs(buf: Buffer): Map<number, Buffer> {
 }
 
 /**
- * Visits one level of attributes in order without allocating: `visit` gets
- * the type (flags stripped), the offset of the value in `buf` and its length.
- * For hot decoders that read a few numbers in place. Throws on a malformed
- * buffer (bad length), before visiting the bad attribute.
+ * Steps through one level of attributes in place, for hot decoders that read
+ * a few numbers where they lie: one small object per walk, no map, no view per
+ * attribute. After `next()` returns true, `type` (flags stripped), `offset`
+ * (of the value, in `buf`) and `length` (of the value) describe the current
+ * attribute. `next()` throws on a malformed buffer (bad length).
  */
-export function walkAttrs(buf: Buffer, visit: (type: number, offset: number, length: number) => void): void {
-  let offset = 0;
-  while (offset < buf.length) {
-    if (buf.length - offset < 4) throw new Error(`Not enough data for an attribute header at offset ${offset}`);
-    const length = buf.readUInt16LE(offset);
-    if (length < 4 || offset + length > buf.length) throw new Error(`Invalid attribute length (${length}) at offset ${offset}`);
-    visit(buf.readUInt16LE(offset + 2) & 0x3fff, offset + 4, length - 4);
-    offset += (length + 3) & ~3;
+export class AttrCursor {
+  private readonly buf: Buffer;
+  private at = 0;
+  type = 0;
+  offset = 0;
+  length = 0;
+
+  constructor(buf: Buffer) {
+    this.buf = buf;
+  }
+
+  next(): boolean {
+    const buf = this.buf;
+    const at = this.at;
+    if (at >= buf.length) return false;
+    if (buf.length - at < 4) throw new Error(`Not enough data for an attribute header at offset ${at}`);
+    const length = buf.readUInt16LE(at);
+    if (length < 4 || at + length > buf.length) throw new Error(`Invalid attribute length (${length}) at offset ${at}`);
+    this.type = buf.readUInt16LE(at + 2) & 0x3fff;
+    this.offset = at + 4;
+    this.length = length - 4;
+    this.at = at + ((length + 3) & ~3);
+    return true;
   }
 }
 
