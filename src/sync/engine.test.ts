@@ -89,6 +89,48 @@ describe('SyncEngine', () => {
     expect(await kernel.listVirtualServers()).toEqual([]);
   });
 
+  it('resyncs periodically against the desired state it keeps: drift repaired, pending changes folded in, nothing rebuilt', async () => {
+    engine.markChanged(state.upsertService(service('ns/odd', {
+      clusterIP: '10.96.0.20', ports: [{ name: 'http', port: 80 }], annotations: { 'ipvs-proxy.io/scheduler-flags': 'onepacket' },
+    })).keys);
+    const first = await engine.sync();
+    expect(first.warnings.map((w) => w.object)).toEqual(['Service ns/odd']);
+    const web = (await kernel.listVirtualServers()).find((v) => v.address === '10.96.0.10')!;
+    await kernel.deleteVirtualServer(web); // drift
+    engine.markChanged(state.upsertSlice(slice('ns/web', { ports: [{ name: 'http', port: 8080 }], endpoints: [{ ip: '10.244.0.11', ready: true }, { ip: '10.244.0.12', ready: true }] })).keys);
+    engine.requestResync();
+    expect(engine.fullPending).toBe(true);
+
+    const resync = await engine.sync();
+    expect(resync).toMatchObject({ mode: 'full', ok: true });
+    expect(resync.results.find((r) => r.subsystem === 'ipvs')?.repaired).toBeGreaterThan(0);
+    expect((await kernel.listRealServers(web)).map((r) => r.address).sort()).toEqual(['10.244.0.11', '10.244.0.12']);
+    // Not rebuilt: the odd Service's warning was given when it changed, not again.
+    expect(resync.warnings).toEqual([]);
+    expect(recorder.calls).toEqual(['full', 'full']);
+
+    engine.requestFull();
+    const rebuilt = await engine.sync();
+    expect(rebuilt.mode).toBe('full');
+    expect(rebuilt.warnings.map((w) => w.object)).toEqual(['Service ns/odd']);
+    expect(rebuilt.results.find((r) => r.subsystem === 'ipvs')?.writes).toBe(0);
+  });
+
+  it('rebuilds on the full sync after a failure even when only a resync was asked for', async () => {
+    engine.markChanged(state.upsertService(service('ns/odd', {
+      clusterIP: '10.96.0.20', ports: [{ name: 'http', port: 80 }], annotations: { 'ipvs-proxy.io/scheduler-flags': 'onepacket' },
+    })).keys);
+    await engine.sync();
+    recorder.fail = true;
+    engine.requestResync();
+    expect((await engine.sync()).ok).toBe(false);
+    recorder.fail = false;
+    engine.requestResync();
+    const after = await engine.sync();
+    expect(after).toMatchObject({ mode: 'full', ok: true });
+    expect(after.warnings.map((w) => w.object)).toEqual(['Service ns/odd']);
+  });
+
   it('cleans up in reverse stage order', async () => {
     await engine.sync();
     await engine.cleanup();

@@ -36,9 +36,13 @@ export interface SyncReport {
 }
 
 /**
- * Decides and performs one sync: full (rebuild the desired state, every stage
- * reads the kernel and repairs drift) or partial (only the Service ports that
- * changed since the last sync). Stages run in order — ipsets, then iptables (so
+ * Decides and performs one sync: full (every stage reads the kernel and
+ * repairs drift) or partial (only the Service ports that changed since the
+ * last sync). A full sync rebuilds the desired state from the snapshot first
+ * when asked to (`requestFull`, `sync('full')`, the first sync, a new node
+ * context, any failure); a periodic resync (`requestResync`) compares the
+ * kernel with the desired state kept incrementally, which at 10,000 Services
+ * spares building a second whole desired state every syncPeriod. Stages run in order — ipsets, then iptables (so
  * masquerade works from the first sync: kubernetes#133773), then interface
  * addresses, then IPVS. A failed sync leaves the next one full; pending changes
  * are then covered by that full sync.
@@ -52,6 +56,8 @@ export class SyncEngine {
   private index: DesiredStateIndex;
   private readonly pending = new Set<string>();
   private needFull = true;
+  /** Whether the next full sync rebuilds the desired state from the snapshot. */
+  private needRebuild = true;
 
   constructor(opts: { state: ClusterState; node: LocalNode; config: ProxyConfig; stages: readonly Stage[]; logger: Logger }) {
     this.state = opts.state;
@@ -82,10 +88,22 @@ export class SyncEngine {
     this.node = node;
     this.index = new DesiredStateIndex(node, this.config);
     this.needFull = true;
+    this.needRebuild = true;
   }
 
-  /** Forces the next sync to be full (periodic resync). */
+  /** Forces the next sync to be full, with the desired state rebuilt from the snapshot. */
   requestFull(): void {
+    this.needFull = true;
+    this.needRebuild = true;
+  }
+
+  /**
+   * Periodic resync: the next sync is full (every stage re-reads the kernel
+   * and repairs drift), against the desired state as the partial syncs keep it
+   * (pending changes folded in first). It is rebuilt only if something else
+   * asked for that.
+   */
+  requestResync(): void {
     this.needFull = true;
   }
 
@@ -105,9 +123,15 @@ export class SyncEngine {
     let warnings: readonly Warning[] = [];
     let desired: DesiredState | null = null;
     if (full) {
-      desired = this.index.rebuild(this.state.snapshot());
-      warnings = desired.warnings;
-      failed = await this.runStages(results, (s) => s.full(desired!));
+      if (force === 'full' || this.needRebuild) {
+        desired = this.index.rebuild(this.state.snapshot());
+        warnings = desired.warnings;
+      } else {
+        if (keys.length) warnings = this.index.update(this.state, keys).warnings;
+        desired = this.index.current();
+      }
+      const whole = desired;
+      failed = await this.runStages(results, (s) => s.full(whole));
     } else if (keys.length) {
       const update = this.index.update(this.state, keys);
       warnings = update.warnings;
@@ -116,8 +140,10 @@ export class SyncEngine {
       if (changed) failed = await this.runStages(results, (s) => s.partial(update.deltas));
     }
     const ok = failed === null && results.every((r) => r.errors.length === 0);
-    // Any failure: the caches of the stages can no longer be trusted.
+    // Any failure: the caches of the stages can no longer be trusted, and the
+    // next full sync starts again from the snapshot.
     this.needFull = !ok;
+    this.needRebuild = !ok;
     const report: SyncReport = {
       mode: full ? 'full' : 'partial', ok, results, failed, changedKeys: keys.length,
       durationMs: performance.now() - started, warnings, desired,

@@ -38,6 +38,7 @@ function fakeEngine(results: boolean[] = []) {
   let time = (): number => 0;
   const engine = {
     requestFull: () => { full = true; },
+    requestResync: () => { full = true; },
     sync: () => {
       const ok = results.shift() ?? true;
       syncs.push({ at: time(), full });

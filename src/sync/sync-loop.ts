@@ -128,7 +128,7 @@ export class SyncLoop {
     const due = Math.max(0, this.lastFull + this.o.syncPeriodMs - this.timers.now());
     this.fullTimer = this.timers.setTimeout(() => {
       this.fullTimer = null;
-      this.o.engine.requestFull();
+      this.o.engine.requestResync();
       this.trigger();
     }, due);
   }
