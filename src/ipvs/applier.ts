@@ -6,7 +6,7 @@ import { type CachedEntry, losesRealServers, withRealServers, withoutRealServer 
 import type { IpvsClient, IpvsOp } from './client.ts';
 import {
   type DrainingRealServer, type ObservedEntry, type VirtualServerEntry, diffVirtualServers, plainRealServer,
-  plainVirtualServer, sameRealServer, sameVirtualServer,
+  plainVirtualServer, sameRealServer, sameRealServers, sameVirtualServer,
 } from './diff.ts';
 import { type Family, type RealServer, type VirtualServer, realServerKey, virtualServerKey } from './types.ts';
 
@@ -93,7 +93,7 @@ export class IpvsApplier {
     };
 
     // The virtual servers the kernel has, chunk by chunk, then the desired ones it lacks.
-    const listed = await this.client.listVirtualServers();
+    const listed = await this.client.listVirtualServerSettings();
     const seen = new Set<string>();
     for (let i = 0; i < listed.length; i += this.chunkSize) {
       const observed = new Map<string, ObservedEntry>();
@@ -257,9 +257,11 @@ function countDrift(cache: ReadonlyMap<string, CachedEntry>, observed: ReadonlyM
     const want = cache.get(key);
     if (!want) { if (owned(have.virtualServer)) n++; continue; }
     if (!sameVirtualServer(want.virtualServer, have.virtualServer)) n++;
+    const wantRealServers = want.realServers;
+    if (sameRealServers(wantRealServers, have.realServers)) continue;
     const current = new Map(have.realServers.map((rs) => [realServerKey(rs), plainRealServer(rs)]));
     const wanted = new Set<string>();
-    for (const rs of want.realServers) {
+    for (const rs of wantRealServers) {
       const k = realServerKey(rs);
       wanted.add(k);
       const cur = current.get(k);

@@ -36,6 +36,8 @@ export interface IpvsClient {
 
   /** Every virtual server, with stats. */
   listVirtualServers(): Promise<VirtualServerStatus[]>;
+  /** Every virtual server's settings, without stats: what a full sync compares. */
+  listVirtualServerSettings(): Promise<VirtualServer[]>;
   /** One virtual server; rejects with `ESRCH` if absent. */
   getVirtualServer(id: VirtualServerId): Promise<VirtualServerStatus>;
   addVirtualServer(vs: VirtualServer): Promise<void>;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import {
-  DecodeError, addressBytes, canonicalAddress, decodeDest, decodeDestConnections, decodeInfo, decodeService, decodeTimeouts,
+  DecodeError, addressBytes, canonicalAddress, decodeDest, decodeDestConnections, decodeInfo, decodeService, decodeServiceSettings, decodeTimeouts,
   encode, formatAddress,
 } from './codec.ts';
 import { Cmd, CmdAttr, DestAttr } from './constants.ts';
@@ -168,6 +168,14 @@ describe('IPVS codec: decoding kernel answers recorded in the sandbox', () => {
   it('decodes GET_INFO and GET_CONFIG answers', () => {
     expect(decodeInfo(fixture('info'))).toEqual({ version: '1.2.1', connectionTableSize: 4096 });
     expect(decodeTimeouts(fixture('config'))).toEqual({ tcp: 7200, tcpFin: 60, udp: 600 });
+  });
+
+  it('decodes a service without stats to the same settings', () => {
+    for (const file of ['service-tcp4', 'service-udp6', 'service-fwmark6']) {
+      const { stats, ...rest } = decodeService(fixture(file));
+      expect(stats).toHaveProperty('bytesIn');
+      expect(decodeServiceSettings(fixture(file))).toEqual(rest);
+    }
   });
 
   it('refuses an answer of the wrong command', () => {

@@ -214,6 +214,16 @@ const protocolByNumber = new Map<number, Protocol>(Object.entries(protocolNumber
 
 /** Decodes the nested service attributes of a kernel answer. Throws `DecodeError`. */
 export function decodeServiceAttrs(svc: Buffer): VirtualServerStatus {
+  return readService(svc, true);
+}
+
+/**
+ * The service attributes, with the stats nests decoded only when asked: a
+ * full sync reads every virtual server and compares only its settings.
+ */
+function readService(svc: Buffer, withStats: false): VirtualServer;
+function readService(svc: Buffer, withStats: true): VirtualServerStatus;
+function readService(svc: Buffer, withStats: boolean): VirtualServer | VirtualServerStatus {
   const m = decodeAttrs(svc);
   const family = familyOf(readU16(m, SvcAttr.Af));
   const fwmark = readU32(m, SvcAttr.Fwmark) ?? 0;
@@ -233,14 +243,14 @@ export function decodeServiceAttrs(svc: Buffer): VirtualServerStatus {
     address = formatAddress(family, need(m.get(SvcAttr.Addr), 'service address'));
     port = need(readBe16(m, SvcAttr.Port), 'service port');
   }
-  return {
+  const vs: VirtualServer = {
     family, protocol, address, port, fwmark: fwmark === 0 ? null : fwmark,
     scheduler: readStr(m, SvcAttr.SchedName) ?? '',
     flags: kernelFlags & vsFlagMask,
     persistence: persistent ? { timeout: readU32(m, SvcAttr.Timeout) ?? 0, prefixLength } : null,
     persistenceEngine: readStr(m, SvcAttr.PeName) || null,
-    stats: decodeStats(m.get(SvcAttr.Stats64), m.get(SvcAttr.Stats)),
   };
+  return withStats ? { ...vs, stats: decodeStats(m.get(SvcAttr.Stats64), m.get(SvcAttr.Stats)) } : vs;
 }
 
 const forwardByNumber = new Map<number, ForwardMethod>(Object.entries(forwardNumbers).map(([k, v]) => [v, k as ForwardMethod]));
@@ -319,9 +329,14 @@ export function decodeDestAttrs(dest: Buffer, vsFamily: Family): RealServerStatu
   return readDest(dest, vsFamily, true);
 }
 
-/** Decodes one service message (cmd NEW_SERVICE) of a dump or lookup. */
+/** Decodes one service message (cmd NEW_SERVICE) of a dump or lookup. Throws `DecodeError`. */
 export function decodeService(payload: Buffer): VirtualServerStatus {
-  return decodeServiceAttrs(need(topAttrs(payload, Cmd.NewService).get(CmdAttr.Service), 'service attribute'));
+  return readService(need(topAttrs(payload, Cmd.NewService).get(CmdAttr.Service), 'service attribute'), true);
+}
+
+/** Decodes one service message (cmd NEW_SERVICE) without its stats. Throws `DecodeError`. */
+export function decodeServiceSettings(payload: Buffer): VirtualServer {
+  return readService(need(topAttrs(payload, Cmd.NewService).get(CmdAttr.Service), 'service attribute'), false);
 }
 
 /** The destination nest of one destination message (cmd NEW_DEST) of a dump. */

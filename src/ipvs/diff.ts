@@ -49,6 +49,34 @@ export function sameRealServer(a: RealServer, b: RealServer): boolean {
     && (ta === tb || (!!ta && !!tb && ta.type === tb.type && ta.port === tb.port && ta.flags === tb.flags));
 }
 
+/** Lists up to this long are compared pairwise; longer ones through key maps. */
+const pairwiseLimit = 32;
+
+/**
+ * True when `have` holds exactly the real servers of `want`, with the same
+ * settings, in any order (neither list repeats a real server, as neither the
+ * kernel nor the desired state does). Pairwise for short lists, so the common
+ * case of a full sync, a virtual server that is already right, builds no keys
+ * and no maps. Pure.
+ */
+export function sameRealServers(want: readonly RealServer[], have: readonly (RealServer | RealServerConnections)[]): boolean {
+  if (want.length !== have.length) return false;
+  if (want.length > pairwiseLimit) {
+    const byKey = new Map<string, RealServer>(have.map((rs) => [realServerKey(rs), rs]));
+    return want.every((rs) => { const h = byKey.get(realServerKey(rs)); return h !== undefined && sameRealServer(rs, h); });
+  }
+  outer: for (const w of want) {
+    for (const h of have) {
+      if (h.port === w.port && h.address === w.address && h.family === w.family) {
+        if (!sameRealServer(w, h)) return false;
+        continue outer;
+      }
+    }
+    return false;
+  }
+  return true;
+}
+
 /** True when two virtual servers have the same writable settings (identity aside). */
 export function sameVirtualServer(a: VirtualServer, b: VirtualServer): boolean {
   return a.scheduler === b.scheduler && a.flags === b.flags
@@ -108,9 +136,11 @@ export function diffVirtualServers(input: {
     if (!sameVirtualServer(want.virtualServer, have.virtualServer)) {
       ops.push({ op: 'update-virtual-server', virtualServer: want.virtualServer });
     }
+    const wantRealServers = want.realServers; // built on each read for packed entries: read once
+    if (sameRealServers(wantRealServers, have.realServers)) continue;
     const current = new Map(have.realServers.map((rs) => [realServerKey(rs), rs]));
     const wanted = new Set<string>();
-    for (const rs of want.realServers) {
+    for (const rs of wantRealServers) {
       const k = realServerKey(rs);
       wanted.add(k);
       const cur = current.get(k);

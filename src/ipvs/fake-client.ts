@@ -117,6 +117,10 @@ export class FakeIpvs implements IpvsClient {
     }));
   }
 
+  async listVirtualServerSettings(): Promise<VirtualServer[]> {
+    return (await this.listVirtualServers()).map(({ stats: _stats, ...vs }) => vs);
+  }
+
   getVirtualServer(id: VirtualServerId): Promise<VirtualServerStatus> {
     return this.guard(() => {
       const s = this.virtualServer(id, 'get virtual server');

@@ -2,7 +2,7 @@ import { NetlinkConnection, type Request } from '../netlink/connection.ts';
 import { KernelError } from '../netlink/errors.ts';
 import { NETLINK_GENERIC, resolveFamily } from '../netlink/genl.ts';
 import type { IpvsClient, IpvsOp, OpResult } from './client.ts';
-import { DecodeError, decodeDest, decodeDestConnections, decodeInfo, decodeService, decodeTimeouts, encode } from './codec.ts';
+import { DecodeError, decodeDest, decodeDestConnections, decodeInfo, decodeService, decodeServiceSettings, decodeTimeouts, encode } from './codec.ts';
 import { IPVS_GENL_NAME } from './constants.ts';
 import {
   type IpvsInfo, type RealServer, type RealServerConnections, type RealServerId, type RealServerStatus, type Timeouts, type VirtualServer,
@@ -93,6 +93,11 @@ export class NetlinkIpvsClient implements IpvsClient {
   async listVirtualServers(): Promise<VirtualServerStatus[]> {
     const replies = await this.conn.dump({ type: this.family, payload: encode.dumpServices() }, 'list virtual servers');
     return replies.map((r) => decodeService(r.data));
+  }
+
+  async listVirtualServerSettings(): Promise<VirtualServer[]> {
+    const replies = await this.conn.dump({ type: this.family, payload: encode.dumpServices() }, 'list virtual servers');
+    return replies.map((r) => decodeServiceSettings(r.data));
   }
 
   async getVirtualServer(id: VirtualServerId): Promise<VirtualServerStatus> {

@@ -107,6 +107,17 @@ export function describeIpvsContract(name: string, target: ContractTarget): void
         expect(plainVs(await c.getVirtualServer(v))).toEqual(v);
       });
 
+      it('lists virtual servers without stats, as the full listing has them', async () => {
+        await c.addVirtualServer(vs({ persistence: { timeout: 300, prefixLength: 24 } }));
+        await c.addVirtualServer(vs({ family: 'inet6', address: 'fd00::1', protocol: 'UDP', scheduler: 'mh', flags: VsFlag.Sched2 }));
+        await c.addVirtualServer(fwm('inet', 7));
+        const full = (await c.listVirtualServers()).map(({ stats: _stats, ...rest }) => rest);
+        const settings = await c.listVirtualServerSettings();
+        expect(settings).toHaveLength(3);
+        expect(settings).toEqual(full);
+        for (const v of settings) expect(v).not.toHaveProperty('stats');
+      });
+
       it('updates scheduler, flags and persistence in place, keeping real servers', async () => {
         const v = vs({ persistence: { timeout: 300, prefixLength: 32 } });
         await c.addVirtualServer(v);
