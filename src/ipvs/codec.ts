@@ -1,6 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { formatIp } from '../model/ip.ts';
-import { AttrCursor, type Attr, be16, decodeAttrs, encodeAttrs, readBe16, readStr, readU16, readU32, str, u16, u32, u8 } from '../netlink/attributes.ts';
+import { AttrCursor, type Attr, be16, decodeAttrs, encodeAttrs, readBe16, readStr, readU16, readU32, str, u16, u32, u64At, u8 } from '../netlink/attributes.ts';
 import { decodeGenl, encodeGenl } from '../netlink/message.ts';
 import {
   AF_INET, AF_INET6, Cmd, CmdAttr, DestAttr, FWD_MASK, IPVS_GENL_VERSION, InfoAttr, StatsAttr, SVC_F_PERSISTENT,
@@ -200,8 +200,7 @@ function decodeStats(s64: Buffer | undefined, s32: Buffer | undefined): Stats {
     if (c.type < 1 || c.type > 10) continue;
     const wide = s64 !== undefined || c.type === StatsAttr.InBytes || c.type === StatsAttr.OutBytes;
     if (c.length < (wide ? 8 : 4)) throw new DecodeError(`stats counter ${c.type} is ${c.length} bytes`);
-    // u64 as a number without a BigInt (rounded above 2^53, as Number(bigint) rounds).
-    v[c.type] = wide ? nest.readUInt32LE(c.offset + 4) * 0x1_0000_0000 + nest.readUInt32LE(c.offset) : nest.readUInt32LE(c.offset);
+    v[c.type] = wide ? u64At(nest, c.offset) : nest.readUInt32LE(c.offset);
   }
   return {
     connections: v[StatsAttr.Conns]!, packetsIn: v[StatsAttr.InPkts]!, packetsOut: v[StatsAttr.OutPkts]!,
@@ -212,14 +211,10 @@ function decodeStats(s64: Buffer | undefined, s32: Buffer | undefined): Stats {
 
 const protocolByNumber = new Map<number, Protocol>(Object.entries(protocolNumbers).map(([k, v]) => [v, k as Protocol]));
 
-/** Decodes the nested service attributes of a kernel answer. Throws `DecodeError`. */
-export function decodeServiceAttrs(svc: Buffer): VirtualServerStatus {
-  return readService(svc, true);
-}
-
 /**
- * The service attributes, with the stats nests decoded only when asked: a
- * full sync reads every virtual server and compares only its settings.
+ * Decodes the nested service attributes of a kernel answer, with the stats
+ * nests only when asked: a full sync reads every virtual server and compares
+ * only its settings. Throws `DecodeError`.
  */
 function readService(svc: Buffer, withStats: false): VirtualServer;
 function readService(svc: Buffer, withStats: true): VirtualServerStatus;
@@ -311,22 +306,11 @@ function readDest(dest: Buffer, vsFamily: Family, withStats: boolean): RealServe
   const forward = forwardByNumber.get(fwdNumber & FWD_MASK) ?? 'masq';
   const address = formatIp(dest.subarray(addrAt, addrAt + (family === 'inet' ? 4 : 16)));
   const tunnel = forward === 'tunnel' ? { type: tunnelTypes[tunType] ?? 'ipip', port: tunPort, flags: tunFlags } : null;
-  if (!withStats) {
-    return {
-      family, address, port, weight, forward, upperThreshold: upper, lowerThreshold: lower, tunnel,
-      activeConnections: active, inactiveConnections: inactive, persistentConnections: persistent,
-    };
-  }
-  return {
+  const rs: RealServerConnections = {
     family, address, port, weight, forward, upperThreshold: upper, lowerThreshold: lower, tunnel,
     activeConnections: active, inactiveConnections: inactive, persistentConnections: persistent,
-    stats: decodeStats(s64, s32),
   };
-}
-
-/** Decodes the nested destination attributes, stats included; `vsFamily` is used when ADDR_FAMILY is absent. Throws `DecodeError`. */
-export function decodeDestAttrs(dest: Buffer, vsFamily: Family): RealServerStatus {
-  return readDest(dest, vsFamily, true);
+  return withStats ? { ...rs, stats: decodeStats(s64, s32) } : rs;
 }
 
 /** Decodes one service message (cmd NEW_SERVICE) of a dump or lookup. Throws `DecodeError`. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { AttrCursor, decodeAttrs, encodeAttrs, readU64, str, u16, u32, u8 } from './attributes.ts';
+import { AttrCursor, decodeAttrs, encodeAttrs, str, u16, u32, u64At, u8 } from './attributes.ts';
 
 describe('decodeAttrs', () => {
   it('reads back what encodeAttrs wrote, padding skipped and the nested flag stripped', () => {
@@ -76,8 +76,8 @@ describe('AttrCursor', () => {
   });
 });
 
-describe('readU64', () => {
-  const u64 = (v: bigint): Map<number, Buffer> => { const b = Buffer.alloc(8); b.writeBigUInt64LE(v); return new Map([[1, b]]); };
+describe('u64At', () => {
+  const u64 = (v: bigint, at = 0): Buffer => { const b = Buffer.alloc(at + 8); b.writeBigUInt64LE(v, at); return b; };
   it.each([
     { name: 'zero', v: 0n },
     { name: 'above 2^32', v: 2n ** 32n + 5n },
@@ -85,10 +85,10 @@ describe('readU64', () => {
     { name: 'above 2^53 (rounded)', v: 2n ** 53n + 1n },
     { name: 'the largest u64', v: 2n ** 64n - 1n },
   ])('reads $name as Number(bigint) does', ({ v }) => {
-    expect(readU64(u64(v), 1)).toBe(Number(v));
+    expect(u64At(u64(v), 0)).toBe(Number(v));
+    expect(u64At(u64(v, 4), 4)).toBe(Number(v));
   });
-  it('is undefined when absent and throws when too short', () => {
-    expect(readU64(new Map(), 1)).toBeUndefined();
-    expect(() => readU64(new Map([[1, Buffer.alloc(4)]]), 1)).toThrow(/out of range/);
+  it('throws when fewer than 8 bytes remain', () => {
+    expect(() => u64At(Buffer.alloc(8), 4)).toThrow(/out of range/);
   });
 });

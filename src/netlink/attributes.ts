@@ -110,10 +110,13 @@ export const str = (s: string): Buffer => Buffer.from(`${s}\0`, 'utf8');
 /** Readers: return undefined when the attribute is absent; throw when it is too short. */
 export function readU16(m: Map<number, Buffer>, t: number): number | undefined { return m.get(t)?.readUInt16LE(0); }
 export function readU32(m: Map<number, Buffer>, t: number): number | undefined { return m.get(t)?.readUInt32LE(0); }
-/** A u64 as a number (rounded to the nearest double above 2^53, as Number(bigint) rounds), without a BigInt. */
-export function readU64(m: Map<number, Buffer>, t: number): number | undefined {
-  const b = m.get(t);
-  return b === undefined ? undefined : b.readUInt32LE(4) * 0x1_0000_0000 + b.readUInt32LE(0);
+/**
+ * The u64 (host order) at `offset` as a number, without a BigInt (rounded to
+ * the nearest double above 2^53, as Number(bigint) rounds). Throws a
+ * RangeError when fewer than 8 bytes remain.
+ */
+export function u64At(buf: Buffer, offset: number): number {
+  return buf.readUInt32LE(offset + 4) * 0x1_0000_0000 + buf.readUInt32LE(offset);
 }
 export function readBe16(m: Map<number, Buffer>, t: number): number | undefined { return m.get(t)?.readUInt16BE(0); }
 export function readBe32(m: Map<number, Buffer>, t: number): number | undefined { return m.get(t)?.readUInt32BE(0); }
