@@ -1,4 +1,5 @@
 import { NetlinkConnection, type Request } from '../netlink/connection.ts';
+import type { Message } from '../netlink/message.ts';
 import { KernelError } from '../netlink/errors.ts';
 import { NETLINK_GENERIC, resolveFamily } from '../netlink/genl.ts';
 import type { IpvsClient, IpvsOp, OpResult } from './client.ts';
@@ -91,13 +92,11 @@ export class NetlinkIpvsClient implements IpvsClient {
   }
 
   async listVirtualServers(): Promise<VirtualServerStatus[]> {
-    const replies = await this.conn.dump({ type: this.family, payload: encode.dumpServices() }, 'list virtual servers');
-    return replies.map((r) => decodeService(r.data));
+    return (await this.serviceDump()).map((r) => decodeService(r.data));
   }
 
   async listVirtualServerSettings(): Promise<VirtualServer[]> {
-    const replies = await this.conn.dump({ type: this.family, payload: encode.dumpServices() }, 'list virtual servers');
-    return replies.map((r) => decodeServiceSettings(r.data));
+    return (await this.serviceDump()).map((r) => decodeServiceSettings(r.data));
   }
 
   async getVirtualServer(id: VirtualServerId): Promise<VirtualServerStatus> {
@@ -119,13 +118,21 @@ export class NetlinkIpvsClient implements IpvsClient {
   }
 
   async listRealServers(vs: VirtualServerId): Promise<RealServerStatus[]> {
-    const replies = await this.conn.dump({ type: this.family, payload: encode.dumpDests(vs) }, 'list real servers', virtualServerKey(vs));
-    return replies.map((r) => decodeDest(r.data, vs.family));
+    return (await this.destDump(vs)).map((r) => decodeDest(r.data, vs.family));
   }
 
   async listRealServerConnections(vs: VirtualServerId): Promise<RealServerConnections[]> {
-    const replies = await this.conn.dump({ type: this.family, payload: encode.dumpDests(vs) }, 'list real servers', virtualServerKey(vs));
-    return replies.map((r) => decodeDestConnections(r.data, vs.family));
+    return (await this.destDump(vs)).map((r) => decodeDestConnections(r.data, vs.family));
+  }
+
+  /** The kernel's answer to a service dump, one message per virtual server. */
+  private serviceDump(): Promise<Message[]> {
+    return this.conn.dump({ type: this.family, payload: encode.dumpServices() }, 'list virtual servers');
+  }
+
+  /** The kernel's answer to a destination dump of `vs`, one message per real server. */
+  private destDump(vs: VirtualServerId): Promise<Message[]> {
+    return this.conn.dump({ type: this.family, payload: encode.dumpDests(vs) }, 'list real servers', virtualServerKey(vs));
   }
 
   async addRealServer(vs: VirtualServerId, rs: RealServer): Promise<void> {
