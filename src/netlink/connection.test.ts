@@ -1,6 +1,8 @@
 // NetlinkConnection against a userspace netlink peer on the host (NETLINK_USERSOCK),
 // which answers like the kernel: acknowledgements, errors, dumps, or silence.
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { RawNetlinkSocket } from 'netlink';
 import { NetlinkConnection } from './connection.ts';
 import { KernelError } from './errors.ts';
@@ -150,6 +152,17 @@ describe('NetlinkConnection', () => {
     expect(out.every((o) => o === null)).toBe(true);
     expect(peer.datagrams).toBe(4);
     expect(peer.seen).toHaveLength(100);
+  });
+
+  it('keeps nothing of an answer once it is delivered (a 10,000-address dump would stay alive until the next call)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    peer.behave = (m) => [reply(m, 'a', NlmF.Multi), { type: NlmsgType.Done, flags: NlmF.Multi, seq: m.seq, port: 0, data: Buffer.alloc(4) }];
+    const answer = new WeakRef(await conn.dump({ type: 30, payload: Buffer.alloc(0) }, 'list'));
+    // A WeakRef holds its target until the current job ends.
+    await new Promise((r) => setTimeout(r, 0));
+    gc();
+    expect(answer.deref()).toBeUndefined();
   });
 
   it('rejects pending and later calls after close with ECANCELED', async () => {

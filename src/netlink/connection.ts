@@ -57,6 +57,9 @@ export interface ConnectionOptions {
   readonly peerPort?: number;
 }
 
+/** Ends the transaction chain without holding on to a transaction's answer or error. */
+const settled = (): void => undefined;
+
 /**
  * A netlink socket to the kernel. Methods reject with `KernelError`
  * (`ETIMEDOUT` after the timeout, the errno name for kernel refusals and
@@ -69,7 +72,7 @@ export class NetlinkConnection {
   private current: Current | undefined;
   private ticker: NodeJS.Timeout | undefined;
   private idleTicks = 0;
-  private tail: Promise<unknown> = Promise.resolve();
+  private tail: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly tap: ConnectionOptions['tap'];
   private readonly peerPort: number;
@@ -220,7 +223,9 @@ export class NetlinkConnection {
 
   private enqueue<T>(run: () => Promise<T>): Promise<T> {
     const next = this.tail.then(run, run);
-    this.tail = next.catch(() => undefined);
+    // The chain must not settle to the answer: it would keep the last dump
+    // (10,000 addresses are ~5 MB) alive until the next call on this socket.
+    this.tail = next.then(settled, settled);
     return next;
   }
 
@@ -246,10 +251,7 @@ export class NetlinkConnection {
       timeoutError: () => new KernelError('ETIMEDOUT', op, object, `no answer in ${timeoutMs} ms`),
     };
     this.idleTicks = 0;
-    if (!this.ticker) {
-      this.ticker = setInterval(() => this.tick(), tickMs);
-      this.ticker.unref(); // the socket, referenced while a transaction is in flight, keeps the process up
-    }
+    this.startTicker();
     this.socket.ref();
     for (const d of datagrams) {
       this.tap?.('send', d);
@@ -290,6 +292,14 @@ export class NetlinkConnection {
     } else if (++this.idleTicks >= idleTicksToStop) {
       this.stopTicker();
     }
+  }
+
+  // Not inline in start(): a closure made there would share start()'s context,
+  // and with it the transaction and its answer, for as long as the ticker runs.
+  private startTicker(): void {
+    if (this.ticker) return;
+    this.ticker = setInterval(() => this.tick(), tickMs);
+    this.ticker.unref(); // the socket, referenced while a transaction is in flight, keeps the process up
   }
 
   private stopTicker(): void {
