@@ -159,6 +159,19 @@ describe('IPVS codec: decoding kernel answers recorded in the sandbox', () => {
     expect(() => decodeDest(destMessage([addr, port80, { type: DestAttr.Stats64, value: [{ type: 4, value: u32(1) }] }]), 'inet')).toThrow(/stats counter 4 is 4 bytes/);
   });
 
+  it('finds the destination nest among other top-level attributes, and refuses another command, a short payload or no nest', () => {
+    const withService = encodeGenl({ cmd: Cmd.NewDest, version: 1 }, encodeAttrs([
+      { type: CmdAttr.Service, value: [{ type: 1, value: u16(2) }] }, { type: CmdAttr.Dest, value: [addr, port80] }]));
+    for (const decode of [decodeDest, decodeDestConnections]) {
+      expect(decode(withService, 'inet')).toMatchObject({ address: '10.244.1.5', port: 80 });
+      expect(() => decode(encodeGenl({ cmd: Cmd.NewService, version: 1 }, encodeAttrs([{ type: CmdAttr.Dest, value: [addr, port80] }])), 'inet'))
+        .toThrow(/expected IPVS command/);
+      expect(() => decode(Buffer.from([Cmd.NewDest, 1]), 'inet')).toThrow(DecodeError);
+      expect(() => decode(encodeGenl({ cmd: Cmd.NewDest, version: 1 }, encodeAttrs([{ type: CmdAttr.Service, value: [] }])), 'inet'))
+        .toThrow(/missing destination attribute/);
+    }
+  });
+
   it('refuses a real server whose attributes overrun their nest', () => {
     const msg = destMessage([addr, { type: DestAttr.Port, value: be16(80) }]);
     msg.writeUInt16LE(200, 4 + 4 + 20); // the port attribute claims 200 bytes

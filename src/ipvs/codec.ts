@@ -1,7 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { formatIp } from '../model/ip.ts';
 import { AttrCursor, type Attr, be16, decodeAttrs, encodeAttrs, readBe16, readStr, readU16, readU32, str, u16, u32, u64At, u8 } from '../netlink/attributes.ts';
-import { decodeGenl, encodeGenl } from '../netlink/message.ts';
+import { decodeGenl, encodeGenl, genlHeaderLength } from '../netlink/message.ts';
 import {
   AF_INET, AF_INET6, Cmd, CmdAttr, DestAttr, FWD_MASK, IPVS_GENL_VERSION, InfoAttr, StatsAttr, SVC_F_PERSISTENT,
   SvcAttr, tunnelTypes,
@@ -325,7 +325,14 @@ export function decodeServiceSettings(payload: Buffer): VirtualServer {
 
 /** The destination nest of one destination message (cmd NEW_DEST) of a dump. */
 function destNest(payload: Buffer): Buffer {
-  return need(topAttrs(payload, Cmd.NewDest).get(CmdAttr.Dest), 'destination attribute');
+  // Found in place, without topAttrs' map: a full sync decodes one per real server.
+  if (payload.length < genlHeaderLength) throw new DecodeError(`generic netlink payload of ${payload.length} bytes`);
+  if (payload[0] !== Cmd.NewDest) throw new DecodeError(`expected IPVS command ${Cmd.NewDest}, got ${payload[0]}`);
+  let nest: Buffer | undefined;
+  const c = new AttrCursor(payload, genlHeaderLength);
+  // The last one wins, as in decodeAttrs.
+  while (c.next()) if (c.type === CmdAttr.Dest) nest = payload.subarray(c.offset, c.offset + c.length);
+  return need(nest, 'destination attribute');
 }
 
 /** Decodes one destination message (cmd NEW_DEST) of a dump. Throws `DecodeError`. */

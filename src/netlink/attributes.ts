@@ -78,8 +78,10 @@ export class AttrCursor {
   offset = 0;
   length = 0;
 
-  constructor(buf: Buffer) {
+  /** Walks the attributes of `buf` from `start` (e.g. past a generic-netlink header) to its end. */
+  constructor(buf: Buffer, start = 0) {
     this.buf = buf;
+    this.at = start;
   }
 
   next(): boolean {

@@ -1,4 +1,4 @@
-import { formatGenlHeader, formatMessage, parseGenlHeader, parseMessages } from 'netlink/dist/structs.js';
+import { formatGenlHeader, formatMessage } from 'netlink/dist/structs.js';
 
 // Netlink message framing (nlmsghdr) and the generic-netlink header.
 
@@ -34,9 +34,31 @@ export function encodeMessage(m: Message): Buffer {
   return Buffer.concat([...parts, Buffer.alloc((4 - (length % 4)) % 4)]);
 }
 
-/** Splits a received datagram into messages. Throws on a truncated or malformed buffer. */
+const headerLength = 16;
+
+/**
+ * Splits a received datagram into messages (each payload a view into `buf`).
+ * Throws on a truncated or malformed buffer: fewer than 16 bytes left for a
+ * header, or a length shorter than the header or past the end.
+ */
 export function decodeMessages(buf: Buffer): Message[] {
-  return parseMessages(buf).map((m) => ({ type: m.type, flags: m.flags, seq: m.seq, port: m.port, data: m.data }));
+  // Reads each nlmsghdr where it lies: one object and one view per message. The
+  // package's parseMessages made five objects and two views per message, the
+  // largest allocation of a full sync (one message per real server).
+  const out: Message[] = [];
+  let at = 0;
+  while (at < buf.length) {
+    if (buf.length - at < headerLength) throw new Error(`Invalid header length (${buf.length - at})`);
+    const length = buf.readUInt32LE(at);
+    if (length < headerLength || length > buf.length - at) throw new Error(`Invalid header length (${length})`);
+    out.push({
+      type: buf.readUInt16LE(at + 4), flags: buf.readUInt16LE(at + 6),
+      seq: buf.readUInt32LE(at + 8), port: buf.readUInt32LE(at + 12),
+      data: buf.subarray(at + headerLength, at + length),
+    });
+    at += (length + 3) & ~3;
+  }
+  return out;
 }
 
 /**
@@ -64,8 +86,11 @@ export function encodeGenl(h: GenlHeader, attrs: Buffer): Buffer {
   return Buffer.concat([formatGenlHeader({ cmd: h.cmd, version: h.version }), attrs]);
 }
 
-/** Splits a generic-netlink payload into its header and attribute bytes. */
+/** Length of genlmsghdr: cmd, version, 2 reserved bytes. */
+export const genlHeaderLength = 4;
+
+/** Splits a generic-netlink payload into its header and attribute bytes. Throws if shorter than the header. */
 export function decodeGenl(data: Buffer): { header: GenlHeader; attrs: Buffer } {
-  const { x, consumed } = parseGenlHeader(data);
-  return { header: { cmd: x.cmd, version: x.version }, attrs: data.subarray(consumed) };
+  if (data.length < genlHeaderLength) throw new Error(`Invalid genl header length (${data.length})`);
+  return { header: { cmd: data[0]!, version: data[1]! }, attrs: data.subarray(genlHeaderLength) };
 }
