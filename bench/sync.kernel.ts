@@ -4,7 +4,8 @@
 //    kube-ipvs0 addresses) versus `ipvsadm -R` of the same IPVS table.
 // 2. Single-endpoint changes (alternately one endpoint added, one removed, on
 //    other nodes, as most of a node's endpoints are), after a warm-up (default
-//    1000 changes): agent time per change, p50/p99, at N Services and at 100
+//    2000 changes; removals take their own path, which V8 compiles with Maglev
+//    only around the 1000th change, a ~5-9 ms change): agent time per change, p50/p99, at N Services and at 100
 //    Services; kernel writes per change. Also reported: the first changes of the
 //    fresh agent (from its 21st), while V8 still optimizes the path. Side by
 //    side, the baseline: the same kernel op per change sent straight through
@@ -22,7 +23,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { SeriesResult } from './lib/sync-series.ts';
 
-const [services = 10_000, perService = 10, changes = 200, warmup = 1000] = process.argv.slice(2, 6).map(Number);
+const [services = 10_000, perService = 10, changes = 200, warmup = 2000] = process.argv.slice(2, 6).map(Number);
 const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 const seriesScript = fileURLToPath(new URL(`./lib/sync-series${extension}`, import.meta.url));
 const saveFile = '/tmp/bench-sync-table.save';

@@ -57,7 +57,7 @@ export interface SeriesResult {
   readonly peakRssWithFullSyncsMb: number;
 }
 
-const [services = 10_000, perService = 10, changes = 200, warmup = 1000] = process.argv.slice(2, 6).map(Number);
+const [services = 10_000, perService = 10, changes = 200, warmup = 2000] = process.argv.slice(2, 6).map(Number);
 /** Changes before the first series: enough to have run every path once. */
 const firstAfter = 20;
 const saveFile = process.argv[6];
@@ -77,9 +77,11 @@ async function cleanKernel(kernel: Kernel): Promise<void> {
   await engine.cleanup();
 }
 
-// GC pauses of the measured series only: Node builds an entry object with
-// deprecated-accessor closures (about 1 KB) for every GC while observed, so an
-// observer left on would grow the heap the memory figures report.
+// GC pauses of the measured series. Node builds an entry object with
+// deprecated-accessor closures (about 1 KB) for every GC while observed: only
+// two numbers of each are kept, or the heap the memory figures report would
+// grow with every GC. It observes from the warm-up on (its setup is not timed)
+// and stops after the measured series.
 const gcSeen: { readonly startTime: number; readonly duration: number }[] = [];
 const gcObserver = new PerformanceObserver((list) => {
   for (const e of list.getEntries()) gcSeen.push({ startTime: e.startTime, duration: e.duration });
@@ -131,6 +133,7 @@ async function change(i: number, k: number): Promise<number> {
 // Warm-up on other Services: lets V8 compile the change path, as it has long
 // done in an agent that has been running. The changes right after the first
 // few are timed too: what a freshly started agent shows.
+gcObserver.observe({ entryTypes: ['gc'] });
 const warmupService = (k: number): number => (Math.floor(k / 2) * 104_729 + 13) % services;
 const perChangeFirst: number[] = [];
 for (let k = 0; k < Math.max(warmup, firstAfter + changes); k++) {
@@ -143,7 +146,7 @@ const perChange: number[] = [];
 const writesPerChange: number[] = [];
 const windows: [number, number][] = [];
 const stagesPerChange: Record<string, number>[] = [];
-gcObserver.observe({ entryTypes: ['gc'] });
+gcSeen.length = 0;
 for (let k = 0; k < changes; k++) {
   const i = (Math.floor(k / 2) * 7919 + 1) % services;
   t = performance.now();
