@@ -5,8 +5,8 @@
 // 2. Single-endpoint changes (alternately one endpoint added, one removed, on
 //    other nodes, as most of a node's endpoints are), after a warm-up (default
 //    2000 changes; removals take their own path, which V8 compiles with Maglev
-//    only around the 1000th change, a ~5-9 ms change): agent time per change, p50/p99, at N Services and at 100
-//    Services; kernel writes per change. Also reported: the first changes of the
+//    only around the 1000th change, a ~5-9 ms change): agent time per change,
+//    p50/p99, at N Services and at 100 Services; kernel writes per change. Also reported: the first changes of the
 //    fresh agent (from its 21st), while V8 still optimizes the path. Side by
 //    side, the baseline: the same kernel op per change sent straight through
 //    the netlink client, which is what the sandbox's kernel alone costs (its

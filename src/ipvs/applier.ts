@@ -257,11 +257,10 @@ function countDrift(cache: ReadonlyMap<string, CachedEntry>, observed: ReadonlyM
     const want = cache.get(key);
     if (!want) { if (owned(have.virtualServer)) n++; continue; }
     if (!sameVirtualServer(want.virtualServer, have.virtualServer)) n++;
-    const wantRealServers = want.realServers;
-    if (sameRealServers(wantRealServers, have.realServers)) continue;
+    if (sameRealServers(want.realServers, have.realServers)) continue;
     const current = new Map(have.realServers.map((rs) => [realServerKey(rs), plainRealServer(rs)]));
     const wanted = new Set<string>();
-    for (const rs of wantRealServers) {
+    for (const rs of want.realServers) {
       const k = realServerKey(rs);
       wanted.add(k);
       const cur = current.get(k);

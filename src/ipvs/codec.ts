@@ -1,7 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { formatIp } from '../model/ip.ts';
 import { AttrCursor, type Attr, be16, decodeAttrs, encodeAttrs, readBe16, readStr, readU16, readU32, str, u16, u32, u64At, u8 } from '../netlink/attributes.ts';
-import { decodeGenl, encodeGenl, genlHeaderLength } from '../netlink/message.ts';
+import { encodeGenl, genlHeaderLength } from '../netlink/message.ts';
 import {
   AF_INET, AF_INET6, Cmd, CmdAttr, DestAttr, FWD_MASK, IPVS_GENL_VERSION, InfoAttr, StatsAttr, SVC_F_PERSISTENT,
   SvcAttr, tunnelTypes,
@@ -174,10 +174,15 @@ export const encode = {
   ]),
 };
 
+/** Checks that a kernel answer is a generic-netlink message of `expectCmd`. Throws `DecodeError`. */
+function checkCommand(payload: Buffer, expectCmd: number): void {
+  if (payload.length < genlHeaderLength) throw new DecodeError(`generic netlink payload of ${payload.length} bytes`);
+  if (payload[0] !== expectCmd) throw new DecodeError(`expected IPVS command ${expectCmd}, got ${payload[0]}`);
+}
+
 function topAttrs(payload: Buffer, expectCmd: number): Map<number, Buffer> {
-  const { header, attrs } = decodeGenl(payload);
-  if (header.cmd !== expectCmd) throw new DecodeError(`expected IPVS command ${expectCmd}, got ${header.cmd}`);
-  return decodeAttrs(attrs);
+  checkCommand(payload, expectCmd);
+  return decodeAttrs(payload.subarray(genlHeaderLength));
 }
 
 function need<T>(v: T | undefined, what: string): T {
@@ -326,8 +331,7 @@ export function decodeServiceSettings(payload: Buffer): VirtualServer {
 /** The destination nest of one destination message (cmd NEW_DEST) of a dump. */
 function destNest(payload: Buffer): Buffer {
   // Found in place, without topAttrs' map: a full sync decodes one per real server.
-  if (payload.length < genlHeaderLength) throw new DecodeError(`generic netlink payload of ${payload.length} bytes`);
-  if (payload[0] !== Cmd.NewDest) throw new DecodeError(`expected IPVS command ${Cmd.NewDest}, got ${payload[0]}`);
+  checkCommand(payload, Cmd.NewDest);
   let nest: Buffer | undefined;
   const c = new AttrCursor(payload, genlHeaderLength);
   // The last one wins, as in decodeAttrs.

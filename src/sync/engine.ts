@@ -44,8 +44,8 @@ export interface SyncReport {
  * kernel with the desired state kept incrementally, which at 10,000 Services
  * spares building a second whole desired state every syncPeriod. Stages run
  * in order — ipsets, then iptables (so masquerade works from the first sync:
- * kubernetes#133773), then interface addresses, then IPVS. A failed sync leaves the next one full; pending changes
- * are then covered by that full sync.
+ * kubernetes#133773), then interface addresses, then IPVS. A failed sync
+ * leaves the next one full; pending changes are then covered by that full sync.
  */
 export class SyncEngine {
   private readonly state: ClusterState;
